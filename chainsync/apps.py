@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ChainsyncConfig(AppConfig):
+    verbose_name = "Chain sync"
+    name = "chainsync"

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from stxworx.errors import Conflict, NotAllowed
+
+
+class NotProjectClient(NotAllowed):
+    code = "not_project_client"
+
+
+class NotProjectFreelancer(NotAllowed):
+    code = "not_project_freelancer"
+
+
+class NotProjectParty(NotAllowed):
+    code = "not_project_party"
+
+
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"

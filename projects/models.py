@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from stxworx.models import TimeStampedModel
+
+MAX_MILESTONES = 4  # the contract takes exactly four amount slots
+
+
+class Token(models.TextChoices):
+    STX = "STX", "STX"
+    SBTC = "sBTC", "sBTC"
+
+
+class Project(TimeStampedModel):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        PENDING = "pending"  # a proposal is accepted; waiting for the escrow to be funded
+        ACTIVE = "active"  # funded on chain
+        COMPLETED = "completed"  # every milestone released
+        REVIEWED = "reviewed"  # both parties reviewed
+        DISPUTED = "disputed"
+        REFUNDED = "refunded"
+        CANCELLED = "cancelled"
+
+    # The lifecycle. Transitions into ACTIVE, COMPLETED, DISPUTED (and back) and REFUNDED are
+    # caused only by the chain, through the indexer.
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.OPEN: {Status.PENDING, Status.CANCELLED},
+        Status.PENDING: {Status.ACTIVE, Status.REFUNDED},
+        Status.ACTIVE: {Status.COMPLETED, Status.DISPUTED, Status.REFUNDED},
+        Status.DISPUTED: {Status.ACTIVE, Status.REFUNDED},
+        Status.COMPLETED: {Status.REVIEWED},
+        Status.REVIEWED: set(),
+        Status.REFUNDED: set(),
+        Status.CANCELLED: set(),
+    }
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=20000)
+    category = models.CharField(max_length=80, blank=True, db_index=True)
+    skills = models.JSONField(default=list, blank=True)
+    token = models.CharField(max_length=4, choices=Token.choices)
+    budget = models.PositiveBigIntegerField(help_text="Gross, in base units (micro-STX or sats).")
+    client_address = models.CharField(max_length=64, db_index=True)
+    freelancer_address = models.CharField(max_length=64, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    on_chain_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    funding_tx_id = models.CharField(max_length=66, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(budget__gt=0), name="project_budget_positive"),
+            models.CheckConstraint(
+                condition=Q(token__in=["STX", "sBTC"]), name="project_token_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    def can_transition(self, to: str) -> bool:
+        return to in self.TRANSITIONS[self.status]
+
+    def is_party(self, address: str) -> bool:
+        return bool(address) and address in (self.client_address, self.freelancer_address)
+
+
+class Milestone(models.Model):
+    class Status(models.TextChoices):
+        LOCKED = "locked"  # funded (or to be funded), not yet complete
+        SUBMITTED = "submitted"  # marked complete on chain
+        APPROVED = "approved"  # released to the freelancer
+        DISPUTED = "disputed"
+        REFUNDED = "refunded"  # returned to the client
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.LOCKED: {Status.SUBMITTED, Status.DISPUTED, Status.REFUNDED},
+        Status.SUBMITTED: {Status.APPROVED, Status.DISPUTED, Status.LOCKED, Status.REFUNDED},
+        Status.DISPUTED: {Status.APPROVED, Status.REFUNDED, Status.LOCKED},
+        Status.APPROVED: set(),
+        Status.REFUNDED: set(),
+    }
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=5000, blank=True)
+    amount = models.PositiveBigIntegerField(help_text="Gross, in base units.")
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.LOCKED)
+    submission_link = models.URLField(max_length=1000, blank=True)
+    submission_note = models.TextField(max_length=5000, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    tx_hash = models.CharField(max_length=66, blank=True)
+
+    class Meta:
+        ordering = ["project_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="milestone_number_unique"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1) & Q(number__lte=MAX_MILESTONES),
+                name="milestone_number_range",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="milestone_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}/{self.number} {self.title}"
+
+
+class Review(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reviews")
+    reviewer_address = models.CharField(max_length=64)
+    reviewee_address = models.CharField(max_length=64, db_index=True)
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(max_length=5000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "reviewer_address"], name="review_once_per_party"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_address} -> {self.reviewee_address}: {self.rating}"

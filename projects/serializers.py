@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from projects.models import MAX_MILESTONES, Milestone, Project, Review, Token
+from stxworx.fields import AddressField, AmountField, StrictIntegerField
+from stxworx.serializers import StrictSerializer
+
+
+class BlankAsNull(serializers.CharField):
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
+class MilestoneInput(StrictSerializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    amount = AmountField()
+    dueDate = serializers.DateField(source="due_date", required=False, allow_null=True)
+
+
+class ProjectCreateInput(StrictSerializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=20000)
+    category = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    skills = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=20, required=False
+    )
+    token = serializers.ChoiceField(choices=Token.choices)
+    budget = AmountField()
+    milestones = MilestoneInput(many=True, min_length=1, max_length=MAX_MILESTONES)
+
+
+class ProjectUpdateInput(ProjectCreateInput):
+    def __init__(self, *args, **kwargs):  # every field optional in a PATCH
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class ProjectFilter(StrictSerializer):
+    status = serializers.ChoiceField(choices=Project.Status.choices, required=False)
+    token = serializers.ChoiceField(choices=Token.choices, required=False)
+    client = AddressField(required=False)
+    freelancer = AddressField(required=False)
+    category = serializers.CharField(max_length=80, required=False)
+    search = serializers.CharField(max_length=200, required=False)
+    page = serializers.CharField(required=False)
+    pageSize = serializers.CharField(required=False)
+
+
+class MilestoneOutput(serializers.ModelSerializer):
+    dueDate = serializers.DateField(source="due_date")
+    submissionLink = BlankAsNull(source="submission_link")
+    submissionNote = serializers.CharField(source="submission_note")
+    submittedAt = serializers.DateTimeField(source="submitted_at")
+    txHash = BlankAsNull(source="tx_hash")
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "number",
+            "title",
+            "description",
+            "amount",
+            "dueDate",
+            "status",
+            "submissionLink",
+            "submissionNote",
+            "submittedAt",
+            "txHash",
+        ]
+
+
+class ProjectOutput(serializers.ModelSerializer):
+    clientAddress = serializers.CharField(source="client_address")
+    freelancerAddress = BlankAsNull(source="freelancer_address")
+    onChainId = serializers.IntegerField(source="on_chain_id", allow_null=True)
+    fundingTxId = BlankAsNull(source="funding_tx_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    milestones = MilestoneOutput(many=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "title",
+            "description",
+            "category",
+            "skills",
+            "token",
+            "budget",
+            "status",
+            "clientAddress",
+            "freelancerAddress",
+            "onChainId",
+            "fundingTxId",
+            "milestones",
+            "createdAt",
+            "updatedAt",
+        ]
+
+
+class SubmissionInput(StrictSerializer):
+    submissionLink = serializers.URLField(max_length=1000)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class ReviewInput(StrictSerializer):
+    rating = StrictIntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class ReviewOutput(serializers.ModelSerializer):
+    projectId = serializers.IntegerField(source="project_id")
+    reviewerAddress = serializers.CharField(source="reviewer_address")
+    revieweeAddress = serializers.CharField(source="reviewee_address")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "projectId",
+            "reviewerAddress",
+            "revieweeAddress",
+            "rating",
+            "comment",
+            "createdAt",
+        ]

@@ -1,0 +1,251 @@
+"""Every write to projects, milestones and reviews. Transitions that only the chain can cause
+(`project_activate`, `project_complete`, `project_dispute_open`, `project_dispute_close`,
+`project_refund`) are for the indexer; no API calls them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from projects.errors import AlreadyReviewed, NotProjectClient, NotProjectFreelancer, NotProjectParty
+from projects.models import MAX_MILESTONES, Milestone, Project, Review
+from stxworx.errors import InvalidInput, InvalidTransition, NotFound
+
+EDITABLE_FIELDS = ("title", "description", "category", "skills", "token")
+
+
+@dataclass(frozen=True)
+class MilestoneSpec:
+    title: str
+    amount: int
+    description: str = ""
+    due_date: date | None = None
+
+
+def project_lock(project_id: int) -> Project:
+    """The project row, locked for the rest of the caller's transaction.
+    Lock order everywhere: project first, then its proposals or milestones."""
+    try:
+        return Project.objects.select_for_update().get(pk=project_id)
+    except Project.DoesNotExist:
+        raise NotFound(f"Project {project_id} does not exist.") from None
+
+
+def _transition(project: Project, to: str, *, source: str | None = None, **fields: Any) -> Project:
+    """Move a locked project to `to` (only from `source`, when given), saving `fields` with it."""
+    if not project.can_transition(to) or (source is not None and project.status != source):
+        raise InvalidTransition(
+            f"A {project.status} project cannot become {to}.",
+            extra={"status": project.status, "to": to},
+        )
+    project.status = to
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save(update_fields=["status", "updated_at", *fields])
+    return project
+
+
+def _check_milestones(milestones: list[MilestoneSpec], budget: int) -> None:
+    if not 1 <= len(milestones) <= MAX_MILESTONES:
+        raise InvalidInput(f"A project has 1 to {MAX_MILESTONES} milestones.", field="milestones")
+    total = sum(m.amount for m in milestones)
+    if total != budget:
+        raise InvalidInput(
+            f"The milestone amounts add up to {total}, not to the budget {budget}.",
+            field="milestones",
+        )
+
+
+def _milestones_replace(project: Project, milestones: list[MilestoneSpec]) -> None:
+    project.milestones.all().delete()
+    Milestone.objects.bulk_create(
+        Milestone(
+            project=project,
+            number=i,
+            title=m.title,
+            description=m.description,
+            amount=m.amount,
+            due_date=m.due_date,
+        )
+        for i, m in enumerate(milestones, start=1)
+    )
+
+
+@transaction.atomic
+def project_create(
+    *,
+    client_address: str,
+    title: str,
+    description: str,
+    token: str,
+    budget: int,
+    milestones: list[MilestoneSpec],
+    category: str = "",
+    skills: list[str] | None = None,
+) -> Project:
+    _check_milestones(milestones, budget)
+    project = Project.objects.create(
+        client_address=client_address,
+        title=title,
+        description=description,
+        category=category,
+        skills=skills or [],
+        token=token,
+        budget=budget,
+    )
+    _milestones_replace(project, milestones)
+    return project
+
+
+@transaction.atomic
+def project_update(
+    *,
+    project_id: int,
+    actor: str,
+    budget: int | None = None,
+    milestones: list[MilestoneSpec] | None = None,
+    **fields: Any,
+) -> Project:
+    """Edit an open project (its client only). Milestones, when given, replace the old ones."""
+    project = project_lock(project_id)
+    _require_client(project, actor)
+    if project.status != Project.Status.OPEN:
+        raise InvalidTransition(f"A {project.status} project can no longer be edited.")
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput("Cannot be edited.", field=sorted(unknown)[0])
+    if budget is not None or milestones is not None:
+        new_budget = project.budget if budget is None else budget
+        specs = milestones if milestones is not None else _milestone_specs(project)
+        _check_milestones(specs, new_budget)
+        project.budget = new_budget
+        fields["budget"] = new_budget
+        if milestones is not None:
+            _milestones_replace(project, milestones)
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save(update_fields=[*fields, "updated_at"])
+    return project
+
+
+def _milestone_specs(project: Project) -> list[MilestoneSpec]:
+    return [
+        MilestoneSpec(m.title, m.amount, m.description, m.due_date)
+        for m in project.milestones.all()
+    ]
+
+
+@transaction.atomic
+def project_cancel(*, project_id: int, actor: str) -> Project:
+    project = project_lock(project_id)
+    _require_client(project, actor)
+    return _transition(project, Project.Status.CANCELLED)
+
+
+def project_mark_pending(*, project: Project, freelancer_address: str) -> Project:
+    """A proposal was accepted. The caller holds the project's lock."""
+    return _transition(project, Project.Status.PENDING, freelancer_address=freelancer_address)
+
+
+@transaction.atomic
+def project_activate(*, project_id: int, on_chain_id: int, funding_tx_id: str) -> Project:
+    """The escrow was funded on chain (indexer only)."""
+    project = project_lock(project_id)
+    return _transition(
+        project,
+        Project.Status.ACTIVE,
+        source=Project.Status.PENDING,
+        on_chain_id=on_chain_id,
+        funding_tx_id=funding_tx_id,
+    )
+
+
+@transaction.atomic
+def project_complete(*, project_id: int) -> Project:
+    """Every milestone is released (indexer only)."""
+    return _transition(project_lock(project_id), Project.Status.COMPLETED)
+
+
+@transaction.atomic
+def project_dispute_open(*, project_id: int) -> Project:
+    """A dispute was filed on chain (indexer only)."""
+    return _transition(project_lock(project_id), Project.Status.DISPUTED)
+
+
+@transaction.atomic
+def project_dispute_close(*, project_id: int) -> Project:
+    """The last open dispute closed on chain (indexer only)."""
+    return _transition(
+        project_lock(project_id), Project.Status.ACTIVE, source=Project.Status.DISPUTED
+    )
+
+
+@transaction.atomic
+def project_refund(*, project_id: int) -> Project:
+    """The escrow was refunded on chain (indexer only)."""
+    return _transition(project_lock(project_id), Project.Status.REFUNDED)
+
+
+def _require_client(project: Project, actor: str) -> None:
+    if actor != project.client_address:
+        raise NotProjectClient("Only the project's client can do this.")
+
+
+@transaction.atomic
+def milestone_submission_record(
+    *, project_id: int, number: int, actor: str, link: str, note: str = ""
+) -> Milestone:
+    """The freelancer records the deliverable's link. The milestone turns `submitted` only when
+    the chain says so (milestone-completed, through the indexer)."""
+    project = project_lock(project_id)
+    if actor != project.freelancer_address:
+        raise NotProjectFreelancer("Only the project's freelancer can submit work.")
+    if project.status not in (Project.Status.ACTIVE, Project.Status.DISPUTED):
+        raise InvalidTransition(f"Work cannot be submitted on a {project.status} project.")
+    milestone = _milestone_get(project, number)
+    if milestone.status in (Milestone.Status.APPROVED, Milestone.Status.REFUNDED):
+        raise InvalidTransition(f"Milestone {number} is already {milestone.status}.")
+    milestone.submission_link = link
+    milestone.submission_note = note
+    milestone.submitted_at = timezone.now()
+    milestone.save(update_fields=["submission_link", "submission_note", "submitted_at"])
+    return milestone
+
+
+def _milestone_get(project: Project, number: int) -> Milestone:
+    try:
+        return project.milestones.select_for_update().get(number=number)
+    except Milestone.DoesNotExist:
+        raise NotFound(f"Project {project.pk} has no milestone {number}.") from None
+
+
+@transaction.atomic
+def review_create(*, project_id: int, actor: str, rating: int, comment: str = "") -> Review:
+    """A party reviews the other once the project is completed; when both have, the project
+    becomes `reviewed`."""
+    project = project_lock(project_id)
+    if not project.is_party(actor):
+        raise NotProjectParty("Only the project's client and freelancer can review it.")
+    if project.status not in (Project.Status.COMPLETED, Project.Status.REVIEWED):
+        raise InvalidTransition(f"A {project.status} project cannot be reviewed yet.")
+    reviewee = (
+        project.freelancer_address if actor == project.client_address else project.client_address
+    )
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                project=project,
+                reviewer_address=actor,
+                reviewee_address=reviewee,
+                rating=rating,
+                comment=comment,
+            )
+    except IntegrityError:
+        raise AlreadyReviewed("You have already reviewed this project.") from None
+    if project.reviews.count() == 2:
+        _transition(project, Project.Status.REVIEWED)
+    return review

@@ -1,0 +1,136 @@
+"""The application error type and the one exception handler that renders every API error as
+`{"error": {"code", "message", "details"}}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from stxworx.text import camel_case
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A domain error the API shows to the caller. Subclasses fix `code` and `http_status`."""
+
+    code = "application_error"
+    http_status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if http_status is not None:
+            self.http_status = http_status
+        self.extra = extra or {}
+
+
+class InvalidInput(ApplicationError):
+    """Bad input found past the serializer (by a service). Rendered like a validation error:
+    `details` maps the field to its messages."""
+
+    code = "validation_error"
+    http_status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **kwargs: Any) -> None:
+        if field is not None:
+            kwargs["extra"] = {field: [message], **kwargs.get("extra", {})}
+            message = f"{field}: {message}"
+        super().__init__(message, **kwargs)
+
+
+class NotAllowed(ApplicationError):
+    code = "forbidden"
+    http_status = 403
+
+
+class NotFound(ApplicationError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(ApplicationError):
+    code = "conflict"
+    http_status = 409
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _camel_details(detail: Any) -> Any:
+    """DRF validation details with field names in the API's camelCase."""
+    if isinstance(detail, dict):
+        return {camel_case(str(key)): _camel_details(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_camel_details(item) for item in detail]
+    return str(detail)
+
+
+def _first_message(details: Any, path: str = "") -> str:
+    if isinstance(details, dict) and details:
+        key, value = next(iter(details.items()))
+        here = key if key == "non_field_errors" else (f"{path}.{key}" if path else key)
+        return _first_message(value, "" if key == "nonFieldErrors" else here)
+    if isinstance(details, list) and details:
+        return _first_message(details[0], path)
+    return f"{path}: {details}" if path else str(details)
+
+
+_DRF_CODES = {
+    drf.NotAuthenticated: "not_authenticated",
+    drf.AuthenticationFailed: "authentication_failed",
+    drf.PermissionDenied: "forbidden",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.ParseError: "parse_error",
+    drf.Throttled: "rate_limited",
+}
+
+
+def _drf_code(exc: drf.APIException) -> str:
+    for cls, code in _DRF_CODES.items():
+        if isinstance(exc, cls):
+            return code
+    return "error"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.extra), status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    if isinstance(exc, drf.ValidationError):
+        details = _camel_details(exc.detail)
+        return Response(
+            error_body("validation_error", _first_message(details), details), status=400
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unknown exception: a logged 500
+    if isinstance(exc, drf.APIException):
+        response.data = error_body(_drf_code(exc), str(exc.detail))
+    return response

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand
+
+from stxworx.processes import supervise, workers_default
+
+
+class Command(BaseCommand):
+    help = "Serve HTTP + WebSocket (daphne) and run every background worker until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    def handle(self, *args, host: str, port: int, **options):
+        self.stdout.write(f"Serving on http://{host}:{port} (Ctrl-C stops everything)")
+        code = supervise(workers_default(host, port))
+        if code:
+            raise SystemExit(code)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from stxworx import views
+from stxworx.converters import IdConverter
+
+register_converter(IdConverter, "id")
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("accounts.urls")),
+    path("api/", include("projects.urls")),
+    path("api/", include("proposals.urls")),
+]
+
+handler400 = "stxworx.views.bad_request"
+handler403 = "stxworx.views.permission_denied"
+handler404 = "stxworx.views.not_found"
+handler500 = "stxworx.views.server_error"

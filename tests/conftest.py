@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | str], APIClient]:
+    """An API client signed in as a user (or as the user with that address)."""
+
+    def make(who: User | str) -> APIClient:
+        user = who if isinstance(who, User) else UserFactory(address=who)
+        api = APIClient()
+        api.force_authenticate(user)
+        return api
+
+    return make
+
+
+@pytest.fixture
+def user() -> User:
+    return UserFactory()
