@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import RevokedToken, User
+from accounts.models import RevokedToken, SignInChallenge, User, WebSocketTicket
 
 
 @admin.register(User)
@@ -19,6 +19,29 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["address", "password1", "password2"]})]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Security records: visible for audit, never edited by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SignInChallenge)
+class SignInChallengeAdmin(ReadOnlyAdmin):
+    list_display = ["address", "issued_at", "expires_at", "used_at"]
+    search_fields = ["address"]
+    exclude = ["nonce"]
+
+
+@admin.register(WebSocketTicket)
+class WebSocketTicketAdmin(ReadOnlyAdmin):
+    list_display = ["user", "expires_at", "used_at"]
+    exclude = ["ticket_hash"]
+
+
 @admin.register(RevokedToken)
-class RevokedTokenAdmin(admin.ModelAdmin):
+class RevokedTokenAdmin(ReadOnlyAdmin):
     list_display = ["jti", "expires_at"]

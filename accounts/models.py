@@ -57,3 +57,34 @@ class RevokedToken(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class SignInChallenge(models.Model):
+    """A Sign-In-With-Stacks message issued for one address; single use, short-lived.
+    Verification compares the signed text with `message` byte for byte, so nothing is parsed."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    address = models.CharField(max_length=64, db_index=True)
+    message = models.TextField()
+    domain = models.CharField(max_length=255)
+    chain_id = models.PositiveBigIntegerField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.nonce}"
+
+
+class WebSocketTicket(models.Model):
+    """A single-use, 30-second ticket that authenticates a WebSocket handshake (browsers cannot
+    set headers there, and a JWT in a URL ends up in logs). Only its SHA-256 is stored."""
+
+    ticket_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ws_tickets")
+    jti = models.CharField(max_length=64, help_text="The session (JWT) the ticket came from.")
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"ticket for {self.user_id}"

@@ -217,10 +217,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "stxworx.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {
-        "auth_ip": env("AUTH_RATE_PER_IP", "30/min"),
-        "auth_address": env("AUTH_RATE_PER_ADDRESS", "10/min"),
-    },
+    "NUM_PROXIES": int(env("NUM_PROXIES", "0")),  # proxies in front that set X-Forwarded-For
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -277,11 +274,15 @@ AUTH = {
     "JWT_AUDIENCE": env("JWT_AUDIENCE", "stxworx-api"),
     "JWT_TTL": timedelta(hours=24),
     "WS_TICKET_TTL": timedelta(seconds=30),
+    "RATE_PER_IP": env("AUTH_RATE_PER_IP", "30/min"),
+    "RATE_PER_ADDRESS": env("AUTH_RATE_PER_ADDRESS", "10/min"),
 }
 if PRODUCTION:
     for _key, _name in (("DOMAIN", "AUTH_DOMAIN"), ("URI", "AUTH_URI")):
         if not AUTH[_key]:
             raise ImproperlyConfigured(f"{_name} must be set when DJANGO_ENV=production")
+    if len(AUTH["JWT_SIGNING_KEY"].encode()) < 32:
+        raise ImproperlyConfigured("JWT_SIGNING_KEY (or DJANGO_SECRET_KEY) needs 32 bytes or more")
 
 # --- Logging --------------------------------------------------------------------------------
 

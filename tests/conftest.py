@@ -30,3 +30,13 @@ def client_for() -> Callable[[User | str], APIClient]:
 @pytest.fixture
 def user() -> User:
     return UserFactory()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
