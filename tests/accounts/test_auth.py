@@ -524,3 +524,23 @@ def test_address_normalisation(anon):
     body = challenge_for(anon, wallet.address.lower())
     assert wallet.address in body["challenge"]
     assert version == 26 and len(h160) == 20
+
+
+def test_the_readme_wallet_script_signs_like_stacks_js():
+    import subprocess
+    import sys
+
+    vector = SIWS[0]
+    script = Path(__file__).parents[2] / "scripts" / "wallet.py"
+
+    def run(*args: str, stdin: bytes = b"") -> str:
+        done = subprocess.run(
+            [sys.executable, str(script), *args], input=stdin, capture_output=True, check=True
+        )
+        return done.stdout.decode().strip()
+
+    assert run("address", vector["privateKey"]) == vector["address"]
+    assert run("pubkey", vector["privateKey"]) == vector["publicKey"]
+    assert (
+        run("sign", vector["privateKey"], stdin=vector["message"].encode()) == vector["signature"]
+    )

@@ -1,0 +1,99 @@
+"""`make run`'s last step, for real: `manage.py serve` starts daphne and the task cluster, serves
+the API and the docs, and stops everything on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read()
+
+
+def wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            get(url)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def children_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+@pytest.fixture
+def served(tmp_path):
+    env = {**os.environ, "SQLITE_PATH": str(tmp_path / "db.sqlite3"), "PYTHONUNBUFFERED": "1"}
+    env.pop("DATABASE_URL", None)  # a throwaway SQLite file, never the shared database
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [python, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", 30)
+        yield proc, f"http://127.0.0.1:{port}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_serve_runs_web_and_workers_and_stops_them_all(served):
+    proc, base = served
+    assert get(f"{base}/healthz") == (200, b'{"status": "ok"}')
+    status, html = get(f"{base}/api/docs/")
+    assert status == 200 and b"swagger-ui" in html
+    bundle = "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+    status, js = get(base + bundle)
+    assert status == 200 and len(js) > 100_000
+    assert get(f"{base}/api/projects")[0] == 200
+    workers = children_of(proc.pid)
+    assert len(workers) == 2  # daphne and qcluster
+    # when
+    proc.send_signal(signal.SIGTERM)
+    # then
+    assert proc.wait(timeout=30) == 0
+    time.sleep(0.5)
+    assert [pid for pid in workers if alive(pid)] == []
