@@ -29,6 +29,7 @@ from chainsync.c32 import (
     public_key_to_address,
     signature_parse,
 )
+from notifications.services import session_revoked_push
 from stxworx.errors import InvalidInput
 
 NONCE_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -189,8 +190,11 @@ def _challenge_consume(record: SignInChallenge) -> None:
         raise SignInFailed("This challenge was already used.", code="challenge_used")
 
 
+@transaction.atomic
 def sign_out(*, claims: TokenClaims) -> None:
+    """Revoke the session's token and close the WebSockets it opened."""
     token_revoke(claims)
+    session_revoked_push(jti=claims.jti)
 
 
 def _ticket_hash(ticket: str) -> str:

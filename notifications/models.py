@@ -18,6 +18,21 @@ class Notification(models.Model):
         REFUND_ISSUED = "refund_issued"
         CHAIN_REORG = "chain_reorg"
 
+    # Money moving and disputes are always streamed; the rest can be muted for the live stream
+    # (the inbox keeps every notification either way).
+    MANDATORY_TYPES = frozenset(
+        {
+            Type.PROJECT_FUNDED,
+            Type.MILESTONE_APPROVED,
+            Type.PAYMENT_RELEASED,
+            Type.DISPUTE_FILED,
+            Type.DISPUTE_EVIDENCE_ADDED,
+            Type.DISPUTE_RESOLVED,
+            Type.REFUND_ISSUED,
+            Type.CHAIN_REORG,
+        }
+    )
+
     recipient = models.CharField(max_length=64, help_text="Stacks address.")
     type = models.CharField(max_length=32, choices=Type.choices)
     project = models.ForeignKey(
@@ -39,3 +54,14 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} -> {self.recipient}"
+
+
+class NotificationPreference(models.Model):
+    """Which notification types a user has muted on the live stream."""
+
+    recipient = models.CharField(max_length=64, unique=True)
+    muted_types = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.recipient}"

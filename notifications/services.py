@@ -1,8 +1,39 @@
+"""Every write to notifications. Persist first, push after commit: the channel layer may drop a
+message, the database may not (a client that missed one gets it on resume)."""
+
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from notifications.models import Notification
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.events import (
+    NOTIFICATION_CREATED,
+    PREFERENCES_CHANGED,
+    SESSION_REVOKED,
+    notification_wire,
+    session_group,
+    user_group,
+)
+from notifications.models import Notification, NotificationPreference
+from stxworx.errors import InvalidInput, NotFound
+
+logger = logging.getLogger(__name__)
+
+
+def _group_send(group: str, event: dict[str, Any]) -> None:
+    """Best effort: a failed push is logged, never raised (the row is already committed)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:
+        logger.exception("push to %s failed; the client gets it on resume", group)
 
 
 def notification_create(
@@ -14,9 +45,9 @@ def notification_create(
     link: str = "",
     payload: dict[str, Any] | None = None,
 ) -> Notification:
-    """Persist a notification for `recipient`. Call inside the caller's transaction: the row
-    commits (or rolls back) with the change it reports."""
-    return Notification.objects.create(
+    """Persist a notification for `recipient` inside the caller's transaction (it commits or
+    rolls back with the change it reports) and push it to the recipient's sockets after commit."""
+    notification = Notification.objects.create(
         recipient=recipient,
         type=type,
         message=message[:500],
@@ -24,3 +55,48 @@ def notification_create(
         link=link,
         payload=payload or {},
     )
+    event = {"type": NOTIFICATION_CREATED, "notification": notification_wire(notification)}
+    transaction.on_commit(lambda: _group_send(user_group(recipient), event))
+    return notification
+
+
+def notification_mark_read(*, notification_id: int, recipient: str) -> Notification:
+    """Mark one of `recipient`'s notifications read (idempotent); another user's is a 404."""
+    notification = Notification.objects.filter(pk=notification_id, recipient=recipient).first()
+    if notification is None:
+        raise NotFound(f"Notification {notification_id} does not exist.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notification_mark_all_read(*, recipient: str) -> int:
+    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def preferences_update(*, recipient: str, enabled: dict[str, bool]) -> NotificationPreference:
+    """Turn types on or off for the live stream. Money and dispute types cannot be turned off."""
+    unknown = sorted(set(enabled) - set(Notification.Type.values))
+    if unknown:
+        raise InvalidInput(f"Unknown notification type {unknown[0]}.", field="types")
+    forced = sorted(t for t, on in enabled.items() if not on and t in Notification.MANDATORY_TYPES)
+    if forced:
+        raise InvalidInput(f"{forced[0]} notifications cannot be turned off.", field="types")
+    prefs, _ = NotificationPreference.objects.select_for_update().get_or_create(recipient=recipient)
+    muted = set(prefs.muted_types)
+    muted |= {t for t, on in enabled.items() if not on}
+    muted -= {t for t, on in enabled.items() if on}
+    prefs.muted_types = sorted(muted)
+    prefs.save(update_fields=["muted_types", "updated_at"])
+    event = {"type": PREFERENCES_CHANGED, "muted": prefs.muted_types}
+    transaction.on_commit(lambda: _group_send(user_group(recipient), event))
+    return prefs
+
+
+def session_revoked_push(*, jti: str) -> None:
+    """Close the sockets opened with this session (called after its token is revoked)."""
+    transaction.on_commit(lambda: _group_send(session_group(jti), {"type": SESSION_REVOKED}))

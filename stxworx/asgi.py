@@ -8,6 +8,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stxworx.settings")
 # Initialise Django (apps, models) before importing anything that touches them.
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from notifications.routing import websocket_urlpatterns  # noqa: E402
+
+# WebSockets authenticate with a single-use ticket in the URL, not cookies, so a cross-site page
+# cannot ride on a session: no origin check is needed, and the React app may live anywhere.
+application = ProtocolTypeRouter(
+    {"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)}
+)

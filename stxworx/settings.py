@@ -139,11 +139,20 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "stxworx")},
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+NOTIFICATIONS = {
+    "PING_SECONDS": float(env("WS_PING_SECONDS", "25")),
+    # Live pushes held until the client's {"resume": lastId}, at most this long.
+    "RESUME_GRACE_SECONDS": float(env("WS_RESUME_GRACE_SECONDS", "1")),
+    # Embedded setup only: how often each daphne process polls the database for rows written by
+    # other processes. With Redis, channels_redis delivers across processes and this is off.
+    "DB_POLL_SECONDS": float(env("NOTIFICATIONS_DB_POLL_SECONDS", "0" if REDIS_URL else "1")),
+}
 
 Q_CLUSTER = {
     "name": "stxworx",

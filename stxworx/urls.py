@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("projects.urls")),
     path("api/", include("proposals.urls")),
+    path("api/", include("notifications.urls")),
 ]
 
 handler400 = "stxworx.views.bad_request"
