@@ -38,7 +38,6 @@ from chainsync.clarity import (
     ClarityDecodeError,
     ClarityValue,
     ClarityValueError,
-    ContractPrincipal,
     clarity_decode,
     principal,
     to_hex,
@@ -59,7 +58,12 @@ _BLOCK_HASH = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
 _LOG_CURSOR = re.compile(r"\d+:\d+:\d+:\d+")
 _TX_CURSOR = re.compile(r"\d+:\d+:\d+")
 _FUNCTION_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_!?+<>=/*-]{0,127}")
-_RETRYABLE_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_LOG_EVENT = "smart_contract_log"
+_RETRYABLE_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
 
 T = TypeVar("T")
 
@@ -158,10 +162,18 @@ PRINCIPAL_TXS = Route(
     "principal_transactions", "GET", "/extended/v3/principals/{principal}/transactions"
 )
 BLOCK = Route("block", "GET", "/extended/v2/blocks/{block}")
-CALL_READ = Route(
-    "call_read", "POST", "/v2/contracts/call-read/{address}/{contract}/{function}"
+CALL_READ = Route("call_read", "POST", "/v2/contracts/call-read/{address}/{contract}/{function}")
+ROUTES = (
+    STATUS,
+    INFO,
+    CONTRACT_LOGS,
+    CONTRACT_EVENTS,
+    TX_V1,
+    TX_V3,
+    PRINCIPAL_TXS,
+    BLOCK,
+    CALL_READ,
 )
-ROUTES = (STATUS, INFO, CONTRACT_LOGS, CONTRACT_EVENTS, TX_V1, TX_V3, PRINCIPAL_TXS, BLOCK, CALL_READ)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -456,7 +468,9 @@ class StacksApiClient:
             except StacksApiGone:
                 self._switch("_use_v2_logs", CONTRACT_LOGS, CONTRACT_EVENTS)
         if cursor is not None:
-            raise StacksApiGone("v2 logs are unavailable: restart from the head", route="logs")
+            raise StacksApiGone(
+                "v2 logs are unavailable: restart from the head", route=CONTRACT_LOGS.name
+            )
         return self.contract_events(contract_id, limit=min(limit, EVENTS_MAX_LIMIT))
 
     def contract_events(
@@ -489,7 +503,7 @@ class StacksApiClient:
                 return self._walk_v2_logs(contract_id, known, limit)
             except StacksApiGone:
                 self._switch("_use_v2_logs", CONTRACT_LOGS, CONTRACT_EVENTS)
-        return self._walk_v1_events(contract_id, known, min(limit, EVENTS_MAX_LIMIT))
+        return self._walk_v1_events(contract_id, known, max(2, min(limit, EVENTS_MAX_LIMIT)))
 
     # --- transactions ---
 
@@ -570,8 +584,8 @@ class StacksApiClient:
         params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
         path = CONTRACT_LOGS.path(contract_id=contract_id)
         response = self._request(CONTRACT_LOGS, path, params=params)
-        if response.status_code == 404 and cursor and "cursor" in response.text.lower():
-            return _empty_log_page(limit)  # nothing at or below the cursor
+        if response.status_code == 404 and cursor and _cursor_not_found(response):
+            return _empty_log_page(limit)  # nothing sits at or below the cursor
         if response.status_code == 404:
             raise StacksApiGone("v2 logs route is missing (404)", route="contract_logs", status=404)
         return _parse(CONTRACT_LOGS, _v2_log_page, self._json(CONTRACT_LOGS, response))
@@ -584,19 +598,17 @@ class StacksApiClient:
     def _transaction_v1(self, tx_id: str) -> Transaction:
         data = self._v1_tx_page(tx_id, 0)
         events = list(_parse(TX_V1, _v1_events, data))
-        while len(events) < data.get("event_count", 0):
+        expected = _parse(TX_V1, _v1_event_count, data)
+        while len(events) < expected:
             more = _parse(TX_V1, _v1_events, self._v1_tx_page(tx_id, len(events)))
             if not more:
-                raise StacksApiBadResponse("v1 tx has fewer events than event_count", route="tx_v1")
+                raise StacksApiBadResponse("tx_v1: fewer events than event_count", route="tx_v1")
             events.extend(more)
         return _parse(TX_V1, lambda raw: _v1_transaction(raw, tuple(events)), data)
 
     def _v1_tx_page(self, tx_id: str, event_offset: int) -> dict[str, Any]:
         params = {"event_limit": TX_EVENTS_MAX_LIMIT, "event_offset": event_offset}
-        response = self._request(TX_V1, TX_V1.path(tx_id=tx_id), params=params)
-        if response.status_code == 410:
-            raise StacksApiGone("v1 tx route is disabled (410)", route="tx_v1", status=410)
-        return self._json(TX_V1, response)
+        return self._get_json(TX_V1, TX_V1.path(tx_id=tx_id), params)
 
     def _transaction_after_v3_404(self, tx_id: str, missing: StacksApiNotFound) -> Transaction:
         try:
@@ -645,7 +657,7 @@ class StacksApiClient:
                 collected.setdefault(log.key, log)
             if len(page.results) < limit:
                 return list(reversed(collected.values()))
-            offset, previous = offset + limit - min(V1_WALK_OVERLAP, limit - 1), keys
+            offset, previous = offset + limit - _overlap(limit), keys
 
     # --- internals: HTTP ---
 
@@ -735,6 +747,10 @@ class StacksApiClient:
 _STATUS_ERRORS: dict[int, type[StacksApiError]] = {404: StacksApiNotFound, 410: StacksApiGone}
 
 
+def _overlap(limit: int) -> int:
+    return max(1, min(V1_WALK_OVERLAP, limit // 2))
+
+
 def _walk_cursor(
     fetch: Callable[[str | None], tuple[tuple[T, ...], str | None]],
     known: Callable[[T], bool] | None,
@@ -817,6 +833,16 @@ def _tip(tip: str) -> str:
     if tip == "latest" or _BLOCK_HASH.fullmatch(tip):
         return tip.lower().removeprefix("0x")
     raise ValueError(f"invalid tip {tip!r}")
+
+
+def _cursor_not_found(response: requests.Response) -> bool:
+    """Tell the logs route's own 404 ("Cursor not found") from a missing route's."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    text = f"{body.get('error')} {body.get('message')}" if isinstance(body, dict) else ""
+    return "cursor not found" in text.lower()
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -956,7 +982,7 @@ def _v2_log_page(data: Any) -> LogPage:
 
 
 def _v1_log_page(data: Any) -> LogPage:
-    rows = [item for item in _rows(data, "results") if item.get("event_type") == "smart_contract_log"]
+    rows = [item for item in _rows(data, "results") if _str(item, "event_type") == _LOG_EVENT]
     return LogPage(
         results=tuple(_contract_log(item) for item in rows),
         limit=_int(data, "limit"),
@@ -973,6 +999,10 @@ def _empty_log_page(limit: int) -> LogPage:
     return LogPage((), limit, 0, None, None, None, None, "v2")
 
 
+def _v1_event_count(data: Any) -> int:
+    return _int(data, "event_count") if _v1_is_mined(data) else 0
+
+
 def _v1_events(data: Any) -> tuple[TxEvent, ...]:
     rows = _field(data, "events", list, optional=True) or []
     return tuple(_v1_event(item) for item in rows)
@@ -981,7 +1011,7 @@ def _v1_events(data: Any) -> tuple[TxEvent, ...]:
 def _v1_event(item: Any) -> TxEvent:
     event_type = _str(item, "event_type")
     index = _int(item, "event_index")
-    if event_type == "smart_contract_log":
+    if event_type == _LOG_EVENT:
         return TxEvent(index, event_type, contract_log=_contract_log(item))
     asset = _field(item, "asset", dict, optional=True)
     if asset is None or "amount" not in asset:
@@ -1006,12 +1036,22 @@ def _contract_call(call: Any) -> ContractCall | None:
     return ContractCall(
         contract_id=_str(call, "contract_id"),
         function_name=_str(call, "function_name"),
-        function_args=None if args is None else tuple(_hex_of({"v": a}, "v") for a in args),
+        function_args=None if args is None else tuple(_arg_hex(arg) for arg in args),
     )
 
 
+def _arg_hex(arg: Any) -> str:
+    text = _str(arg, "hex")
+    clarity_decode(text)
+    return text
+
+
+def _v1_is_mined(data: Any) -> bool:
+    return isinstance(data, dict) and "block_height" in data
+
+
 def _v1_transaction(data: Any, events: tuple[TxEvent, ...]) -> Transaction:
-    mined = "block_height" in data
+    mined = _v1_is_mined(data)
     return Transaction(
         tx_id=_str(data, "tx_id"),
         status=_str(data, "tx_status"),
@@ -1103,32 +1143,3 @@ def _call_read_result(data: Any) -> ClarityValue:
         cause = str(data.get("cause", ""))
         raise CallReadFailed(f"read-only call failed: {cause}", cause=cause, route="call_read")
     return clarity_decode(_str(data, "result"))
-
-
-__all__ = [
-    "ROUTES",
-    "ApiStatus",
-    "AssetEvent",
-    "Block",
-    "CallReadFailed",
-    "ChainTip",
-    "ContractCall",
-    "ContractLog",
-    "ContractPrincipal",
-    "LogPage",
-    "NodeInfo",
-    "PrincipalTxPage",
-    "RateLimiter",
-    "StacksApiBadResponse",
-    "StacksApiClient",
-    "StacksApiError",
-    "StacksApiGone",
-    "StacksApiNotFound",
-    "StacksApiRejected",
-    "StacksApiUnavailable",
-    "Transaction",
-    "TxEvent",
-    "TxSummary",
-    "chainsync_settings",
-    "stacks_api_client",
-]
