@@ -2,21 +2,20 @@
 
     .venv/bin/python bench/projects_list.py [--write] [--seconds 10] [--rounds 3]
 
-Migrates and seeds a throwaway SQLite file, checks the two views return the same JSON and run the
-same SQL, starts daphne on a free loopback port, warms up, then measures the two URLs alternately
-(wrk if installed, else a Python keep-alive client), and profiles both views in-process with
-cProfile. Prints markdown; `--write` puts it in bench/README.md. See bench/README.md.
+Migrates and seeds a throwaway SQLite file, checks that the two views run the same SQL and return
+the same JSON, starts daphne on a free loopback port, warms up, then measures the URLs in
+alternating rounds (wrk if installed, else a Python keep-alive client). Afterwards, with daphne
+stopped, it times the views in-process through Django's WSGI and ASGI handlers and profiles the
+API with cProfile. Prints markdown; `--write` also puts it in bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import json
 import os
 import platform
-import pstats
 import shutil
 import socket
 import statistics
@@ -30,14 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # run as a script, so the repo root (not bench/) goes on the path
+sys.path[0] = str(ROOT)  # run as a script: the repo root, not bench/, goes first on the path
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 os.environ.setdefault("BENCH_SQLITE_PATH", "/tmp/stxworx-bench.sqlite3")
 for _name in ("DATABASE_URL", "REDIS_URL"):  # the bench always runs the embedded default
     os.environ.pop(_name, None)
 
-HOST = "127.0.0.1"
-PATHS = {"api": "/api/projects", "floor": "/bench/floor/projects"}
+from bench import inprocess  # noqa: E402
+from bench.inprocess import HOST  # noqa: E402
+
+API, FLOOR, STACK = "/api/projects", "/bench/floor/projects", "/healthz"
 README = ROOT / "bench" / "README.md"
 MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
 WRK_REPORT = """
@@ -52,7 +53,7 @@ end
 
 @dataclass(frozen=True)
 class Run:
-    name: str
+    path: str
     requests: int
     seconds: float
     errors: int
@@ -71,7 +72,7 @@ def database_prepare() -> None:
     import django
     from django.core.management import call_command
 
-    path = Path(os.environ["BENCH_SQLITE_PATH"])
+    path = os.environ["BENCH_SQLITE_PATH"]
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     django.setup()
@@ -82,19 +83,31 @@ def database_prepare() -> None:
 
 
 def same_sql_check() -> None:
-    """Abort unless both views send the same SQL (the API's three queries)."""
+    """Abort unless both views send the same SQL."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST=HOST)
     sql = {}
-    for name, path in PATHS.items():
+    for path in (API, FLOOR):
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(path).status_code == 200
-        sql[name] = [q["sql"] for q in ctx.captured_queries]
-    if sql["api"] != sql["floor"]:
+        sql[path] = [q["sql"] for q in ctx.captured_queries]
+    if sql[API] != sql[FLOOR]:
         sys.exit(f"The views run different SQL:\n{json.dumps(sql, indent=1)}")
+
+
+def same_body_check(port: int) -> None:
+    """Abort unless both URLs answer 200 with the same JSON; warn if only the bytes differ."""
+    bodies = {}
+    for path in (API, FLOOR):
+        with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=10) as response:
+            bodies[path] = response.read()
+    if json.loads(bodies[API]) != json.loads(bodies[FLOOR]):
+        sys.exit(f"Bodies differ.\napi:   {bodies[API][:600]!r}\nfloor: {bodies[FLOOR][:600]!r}")
+    if bodies[API] != bodies[FLOOR]:
+        print("warning: same JSON values, different bytes", file=sys.stderr)
 
 
 def free_port() -> int:
@@ -110,7 +123,7 @@ def daphne_start(port: int, log: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1).close()
+            urllib.request.urlopen(f"http://{HOST}:{port}{STACK}", timeout=1).close()
             return proc
         except OSError:
             time.sleep(0.2)
@@ -119,44 +132,28 @@ def daphne_start(port: int, log: Path) -> subprocess.Popen[bytes]:
 
 
 def daphne_stop(proc: subprocess.Popen[bytes]) -> None:
+    # daphne can hang on SIGTERM while a request is still in a worker thread: kill after 5 s.
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
+        print("daphne still running 5 s after SIGTERM; killed", file=sys.stderr)
         proc.kill()
         proc.wait()
-
-
-def same_body_check(port: int) -> None:
-    """Abort unless both URLs answer 200 with the same JSON (and say so if the bytes differ)."""
-    bodies = {}
-    for name, path in PATHS.items():
-        with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=10) as response:
-            bodies[name] = response.read()
-    api, floor = (json.loads(bodies[name]) for name in PATHS)
-    if api != floor:
-        sys.exit(
-            f"Bodies differ.\napi:   {bodies['api'][:600]!r}\nfloor: {bodies['floor'][:600]!r}"
-        )
-    if bodies["api"] != bodies["floor"]:
-        print("warning: same JSON values, different bytes", file=sys.stderr)
 
 
 # --- load generators -------------------------------------------------------------------------
 
 
-def wrk_run(name: str, port: int, seconds: float, connections: int) -> Run:
+def wrk_run(path: str, port: int, seconds: int, connections: int) -> Run:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(WRK_REPORT)
         script.flush()
         argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-        argv += ["-s", script.name, f"http://{HOST}:{port}{PATHS[name]}"]
+        argv += ["-s", script.name, f"http://{HOST}:{port}{path}"]
         out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    report = json.loads(out.strip().splitlines()[-1])
-    return Run(
-        name, report["requests"], report["us"] / 1e6, report["errors"],
-        report["p50"] / 1e3, report["p99"] / 1e3,
-    )  # fmt: skip
+    r = json.loads(out.strip().splitlines()[-1])
+    return Run(path, r["requests"], r["us"] / 1e6, r["errors"], r["p50"] / 1e3, r["p99"] / 1e3)
 
 
 async def _response_read(reader: asyncio.StreamReader) -> int:
@@ -189,67 +186,65 @@ async def _client(port: int, path: str, deadline: float, latencies: list[float])
     return errors
 
 
-def python_run(name: str, port: int, seconds: float, connections: int) -> Run:
+def python_run(path: str, port: int, seconds: int, connections: int) -> Run:
     async def main() -> tuple[list[float], int, float]:
         latencies: list[float] = []
         start = time.perf_counter()
-        deadline = start + seconds
-        clients = [_client(port, PATHS[name], deadline, latencies) for _ in range(connections)]
+        clients = [_client(port, path, start + seconds, latencies) for _ in range(connections)]
         errors = sum(await asyncio.gather(*clients))
         return latencies, errors, time.perf_counter() - start
 
     latencies, errors, elapsed = asyncio.run(main())
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    return Run(name, len(latencies), elapsed, errors, cuts[49] * 1e3, cuts[98] * 1e3)
+    return Run(path, len(latencies), elapsed, errors, cuts[49] * 1e3, cuts[98] * 1e3)
 
 
-# --- profile ---------------------------------------------------------------------------------
+# --- in-process: the same views without a server, and where their time goes ------------------
 
-LAYERS = [  # first match wins; built-ins (filename "~") are matched on their name
-    ("SQLite (C calls)", ("sqlite3",)),
-    ("DRF", ("rest_framework/",)),
-    ("Django ORM", ("django/db/",)),
-    ("Django other (handler, middleware, urls, http)", ("django/",)),
-    ("json", ("json/", "_json")),
-    ("views and app code", ("/bench/", "/projects/", "/stxworx/", "/accounts/")),
+STAGES = [  # (label, file name ending, function): cumulative time in the API request
+    ("queries and model instances (count, page, prefetch)", "pagination.py", "paginate_queryset"),
+    ("serializing (`ProjectOutput(page, many=True).data`)", "serializers.py", "data"),
+    ("- of which building the serializers' fields", "serializers.py", "fields"),
+    ("rendering JSON", "renderers.py", "render"),
+    ("validating filters (`ProjectFilter`)", "stxworx/apis.py", "validated"),
 ]
 
 
-def _layer(filename: str, func: str) -> str:
-    where = func if filename == "~" else filename
-    return next((name for name, keys in LAYERS if any(k in where for k in keys)), "other")
-
-
-def profile(name: str, count: int) -> tuple[float, dict[str, float], list[str]]:
-    """ms per request in-process (no server), share of own time per layer, top functions."""
-    from django.test import Client
-
-    client = Client(HTTP_HOST=HOST)
-    timed = time.perf_counter()
-    for _ in range(count):
-        client.get(PATHS[name])
-    ms = (time.perf_counter() - timed) * 1e3 / count
-    profiler = cProfile.Profile()
-    profiler.runcall(lambda: [client.get(PATHS[name]) for _ in range(count)])
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    total = sum(row[2] for row in stats.values())
-    layers: dict[str, float] = {}
-    for (filename, _line, func), row in stats.items():
-        layers[_layer(filename, func)] = layers.get(_layer(filename, func), 0) + row[2] / total
-    top = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:8]
-    tops = [f"{100 * row[2] / total:.1f} % `{_short(key)}`" for key, row in top]
-    return ms, layers, tops
-
-
-def _short(key: tuple[str, int, str]) -> str:
-    filename, line, func = key
-    if filename == "~":
-        return func
-    parts = Path(filename).parts
-    tail = "/".join(
-        parts[parts.index("site-packages") + 1 :] if "site-packages" in parts else parts[-2:]
+def in_process_report(count: int) -> list[str]:
+    paths = (API, FLOOR, STACK)
+    loop = asyncio.new_event_loop()
+    ms = inprocess.ms_per_request(
+        {("WSGI", p): inprocess.wsgi_batch(p) for p in paths}
+        | {("ASGI", p): inprocess.asgi_batch(p, loop) for p in paths},
+        count,
     )
-    return f"{tail}:{line} {func}"
+    loop.close()
+    lines = [
+        "In-process, one request at a time, no server or socket, daphne stopped: median ms per "
+        f"request over 10 interleaved batches ({count} requests per URL and handler):",
+        "",
+        "| Django handler | `/api/projects` | `/bench/floor/projects` | floor / API | `/healthz` |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for handler in ("WSGI", "ASGI"):
+        api, floor, stack = (ms[handler, path] for path in paths)
+        lines.append(f"| {handler} | {api:.2f} | {floor:.2f} | {floor / api:.0%} | {stack:.2f} |")
+    stats = {path: inprocess.profile(path, count) for path in (API, FLOOR)}
+    shares = {path: inprocess.layers(s) for path, s in stats.items()}
+    lines += ["", "Own time by layer (cProfile, WSGI handler):", ""]
+    lines += ["| layer | API | floor |", "|---|---:|---:|"]
+    for layer in [*inprocess.LAYERS, inprocess.SQLITE, "other"]:
+        lines.append(
+            f"| {layer} | {shares[API].get(layer, 0):.0%} | {shares[FLOOR].get(layer, 0):.0%} |"
+        )
+    outside = 1.0 - inprocess.cumulative(stats[API], "rest_framework/views.py", "dispatch")
+    lines += ["", "Stages of the API request (cumulative, cProfile, WSGI handler):", ""]
+    lines += [
+        f"- {inprocess.cumulative(stats[API], ending, func):.0%} {label}"
+        for label, ending, func in STAGES
+    ]
+    lines.append(f"- {outside:.0%} everything outside the DRF view (handler, middleware)")
+    return lines
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -259,95 +254,81 @@ def _rps(runs: list[Run]) -> float:
     return sum(r.requests for r in runs) / sum(r.seconds for r in runs)
 
 
-def report(runs: list[Run], loadgen: str, args: argparse.Namespace, profiles: list[str]) -> str:
-    by_name = {name: [r for r in runs if r.name == name] for name in PATHS}
-    floor_rps = _rps(by_name["floor"])
+def load_report(runs: list[Run], loadgen: str, args: argparse.Namespace) -> list[str]:
+    by_path = {path: [r for r in runs if r.path == path] for path in (API, FLOOR, STACK)}
+    floor_rps = _rps(by_path[FLOOR])
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M')}: {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, {platform.system()} {platform.release()}; load generator "
-        f"**{loadgen}**, {args.connections} keep-alive connections, {args.rounds} rounds x "
-        f"{args.seconds:g} s per URL, alternating.",
+        f"{platform.python_version()}, {platform.system()} {platform.release()}; one daphne "
+        f"process; load generator **{loadgen}** on the same machine, {args.connections} "
+        f"keep-alive connections, {args.rounds} rounds x {args.seconds} s per URL, alternating.",
         "",
-        "| endpoint | requests | errors | req/s | p50 ms | p99 ms | vs floor |",
+        "| URL | requests | errors | req/s | p50 ms | p99 ms | req/s vs floor |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, path in PATHS.items():
-        rows = by_name[name]
+    for path, rows in by_path.items():
         lines.append(
             f"| `{path}` | {sum(r.requests for r in rows)} | {sum(r.errors for r in rows)} | "
             f"{_rps(rows):.0f} | {statistics.median(r.p50_ms for r in rows):.1f} | "
             f"{statistics.median(r.p99_ms for r in rows):.1f} | {_rps(rows) / floor_rps:.0%} |"
         )
-    ratio = _rps(by_name["api"]) / floor_rps
-    rounds = [a.rps / f.rps for a, f in zip(by_name["api"], by_name["floor"], strict=True)]
-    lines += [
+    ratio = _rps(by_path[API]) / floor_rps
+    rounds = [a.rps / f.rps for a, f in zip(by_path[API], by_path[FLOOR], strict=True)]
+    return [
+        *lines,
         "",
-        "req/s over all rounds; p50 and p99 are the median of the rounds' values.",
-        f"API / floor rate: **{ratio:.0%}** (per round: {', '.join(f'{r:.0%}' for r in rounds)}). "
-        f"Target >= 50 %: **{'met' if ratio >= 0.5 else 'NOT met'}**.",
+        "req/s over all rounds; p50 and p99 are the median of the rounds' values. `/healthz` "
+        "(no database, tiny JSON) is the fixed cost of the server and middleware.",
         "",
-        *profiles,
+        f"**API / floor: {ratio:.0%}** (rounds: {', '.join(f'{r:.0%}' for r in rounds)}); "
+        f"target >= 50 %: **{'met' if ratio >= 0.5 else 'NOT met'}**.",
     ]
-    return "\n".join(lines)
-
-
-def profile_report(count: int) -> list[str]:
-    results = {name: profile(name, count) for name in PATHS}
-    lines = [
-        f"In-process, no server (Django test client, {count} requests each, after daphne "
-        f"stopped): API {results['api'][0]:.2f} ms/request, floor {results['floor'][0]:.2f} "
-        f"ms/request ({results['floor'][0] / results['api'][0]:.0%}).",
-        "",
-        "| own time (cProfile) | API | floor |",
-        "|---|---:|---:|",
-    ]
-    for layer in [name for name, _ in LAYERS] + ["other"]:
-        lines.append(
-            f"| {layer} | {results['api'][1].get(layer, 0):.0%} "
-            f"| {results['floor'][1].get(layer, 0):.0%} |"
-        )
-    lines += ["", "Top functions by own time in the API request:", ""]
-    lines += [f"- {entry}" for entry in results["api"][2]]
-    return lines
 
 
 def readme_write(text: str) -> None:
     start, end = MARKERS
-    current = README.read_text()
-    head, rest = current.split(start, 1)
+    head, rest = README.read_text().split(start, 1)
     README.write_text(f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--profile-requests", type=int, default=200)
-    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--write", action="store_true", help="rewrite bench/README.md results")
-    args = parser.parse_args()
-    use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk"))
-    measure: Callable[[str, int, float, int], Run] = wrk_run if use_wrk else python_run
-
-    database_prepare()
-    same_sql_check()
+def measure_all(args: argparse.Namespace, measure: Callable[..., Run]) -> list[Run]:
     port = free_port()
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
         proc = daphne_start(port, Path(tmp) / "daphne.log")
         try:
             same_body_check(port)
-            for name in PATHS:
-                measure(name, port, args.warmup, args.connections)
-            runs = []
-            for round_ in range(args.rounds):  # alternate the order so drift hits both
-                for name in PATHS if round_ % 2 == 0 else reversed(PATHS):
-                    runs.append(run := measure(name, port, args.seconds, args.connections))
-                    print(f"round {round_ + 1} {name}: {run.rps:.0f} req/s", file=sys.stderr)
+            order = [API, FLOOR, STACK]
+            for path in order:
+                measure(path, port, args.warmup, args.connections)
+            for round_ in range(args.rounds):  # rotate the order so drift hits every URL
+                for path in order[round_ % 3 :] + order[: round_ % 3]:
+                    run = measure(path, port, args.seconds, args.connections)
+                    runs.append(run)
+                    print(f"round {round_ + 1} {path}: {run.rps:.0f} req/s", file=sys.stderr)
+            time.sleep(1)  # let the last requests finish before SIGTERM
         finally:
             daphne_stop(proc)
-    text = report(runs, "wrk" if use_wrk else "python", args, profile_report(args.profile_requests))
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="per URL per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=3, help="seconds per URL")
+    parser.add_argument("--inprocess-requests", type=int, default=200)
+    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--write", action="store_true", help="rewrite bench/README.md results")
+    args = parser.parse_args()
+    wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk") is not None)
+
+    database_prepare()
+    same_sql_check()
+    runs = measure_all(args, wrk_run if wrk else python_run)
+    lines = load_report(runs, "wrk" if wrk else "Python asyncio", args)
+    text = "\n".join([*lines, "", *in_process_report(args.inprocess_requests)])
     print(text)
     if args.write:
         readme_write(text)

@@ -27,7 +27,7 @@ from django.conf import settings
 from accounts.auth import ws_ticket_redeem
 from accounts.tokens import token_is_revoked
 from notifications import relay, selectors, services
-from notifications.events import notification_wire, session_group, user_group
+from notifications.events import SESSION_REVOKED, notification_wire, session_group, user_group
 from stxworx.errors import ApplicationError
 
 CLOSE_UNAUTHORIZED = 4401
@@ -54,8 +54,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        relay.ensure_started(self.channel_layer)
-        self.tasks = [asyncio.create_task(self._pinger())]
+        self.relayed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        relay.register(address=self.address, jti=self.jti, listener=self)
+        relay.ensure_started()
+        self.tasks = [asyncio.create_task(self._pinger()), asyncio.create_task(self._drain())]
         resume = _int(query.get("resume", [None])[0])
         if resume is not None:
             await self._resume(resume)
@@ -65,6 +67,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for task in getattr(self, "tasks", []):
             task.cancel()
+        if hasattr(self, "joined"):
+            relay.unregister(address=self.address, jti=self.jti, listener=self)
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -122,10 +126,23 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         wire = event["notification"]
         if wire["type"] in self.muted:
             return
-        if self.ready:
+        if self.ready and not self.resuming and not self.held:
             await self._deliver(wire)
         else:
-            self.held.append(wire)
+            self.held.append(wire)  # behind a replay, or behind what is being released
+
+    # --- the database relay -> client (same process, no channel layer) --------------------
+
+    def relay_event(self, event: dict[str, Any]) -> None:
+        self.relayed.put_nowait(event)
+
+    async def _drain(self) -> None:
+        while True:
+            event = await self.relayed.get()
+            if event["type"] == SESSION_REVOKED:
+                await self.session_revoked(event)
+                return
+            await self.notification_created(event)
 
     async def preferences_changed(self, event: dict[str, Any]) -> None:
         self.muted = frozenset(event["muted"])
@@ -147,9 +164,9 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def _release(self) -> None:
         self.ready = True
-        held, self.held = sorted(self.held, key=lambda w: w["id"]), []
-        for wire in held:
-            await self._deliver(wire)
+        while self.held:  # what arrives meanwhile queues here too, so order holds
+            self.held.sort(key=lambda w: w["id"])
+            await self._deliver(self.held.pop(0))
 
     async def _release_after_grace(self) -> None:
         await asyncio.sleep(_conf("RESUME_GRACE_SECONDS"))
@@ -166,6 +183,15 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def _error(self, message: str) -> None:
         await self.send_json({"type": "error", "message": message})
+
+
+def _open(ticket: str) -> tuple[str, str, frozenset[str]] | None:
+    """One trip to the database per handshake: redeem the ticket, read the muted types."""
+    record = ws_ticket_redeem(ticket=ticket)
+    if record is None:
+        return None
+    address = record.user.address
+    return address, record.jti, selectors.muted_types(recipient=address)
 
 
 def _conf(key: str) -> float:

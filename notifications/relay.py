@@ -1,31 +1,31 @@
-"""Delivery across processes without Redis.
+"""Delivery from the database, per daphne process.
 
-With REDIS_URL set, channels_redis carries a push from any process (the indexer, a task worker,
-another daphne) to the sockets. Without it (the embedded setup) the in-memory channel layer
-reaches only the process that wrote the row, so each daphne process runs one relay: every
-`DB_POLL_SECONDS` it asks the database for notification rows (and revoked sessions) newer than the
-last it saw — one indexed query per process, however many sockets are open — and pushes them to
-its local groups. Consumers drop what they already sent, so a row pushed both ways arrives once.
+A push after commit (notifications.services) is the fast path: with REDIS_URL it crosses
+processes through channels_redis; without it, the in-memory layer reaches only the process that
+wrote the row. Either way the channel layer may drop a message. So each daphne process also runs
+one relay: every `DB_POLL_SECONDS` (1 s embedded, a slower backstop with Redis) it asks the
+database for notification rows and revoked sessions newer than the last it saw — one indexed
+query per process, however many sockets are open — and hands those that concern sockets open in
+this process to them directly (no channel layer: a backstop must not double the Redis traffic).
+Consumers drop what they already sent, so a row arriving both ways is delivered once.
+
+Limit: a row whose id is lower than one already seen but that commits later (two writers racing)
+is not relayed; a client gets it on its next resume.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections import defaultdict
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import Max
 
 from accounts.models import RevokedToken
-from notifications.events import (
-    NOTIFICATION_CREATED,
-    SESSION_REVOKED,
-    notification_wire,
-    session_group,
-    user_group,
-)
+from notifications.events import NOTIFICATION_CREATED, SESSION_REVOKED, notification_wire
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -34,14 +34,36 @@ BATCH = 1000
 _task: asyncio.Task | None = None
 
 
-def ensure_started(layer: Any) -> None:
-    """Start this process's relay once (on the running loop), when the setup needs one."""
+class Listener(Protocol):
+    """A socket of this process (the consumer): takes events without awaiting."""
+
+    def relay_event(self, event: dict[str, Any]) -> None: ...
+
+
+_by_address: dict[str, set[Listener]] = defaultdict(set)
+_by_session: dict[str, set[Listener]] = defaultdict(set)
+
+
+def register(*, address: str, jti: str, listener: Listener) -> None:
+    _by_address[address].add(listener)
+    _by_session[jti].add(listener)
+
+
+def unregister(*, address: str, jti: str, listener: Listener) -> None:
+    for index, key in ((_by_address, address), (_by_session, jti)):
+        index[key].discard(listener)
+        if not index[key]:
+            del index[key]
+
+
+def ensure_started() -> None:
+    """Start this process's relay once (on the running loop), unless it is switched off."""
     global _task
     interval = float(settings.NOTIFICATIONS["DB_POLL_SECONDS"])
     loop = asyncio.get_running_loop()
     if interval <= 0 or (_task is not None and not _task.done() and _task.get_loop() is loop):
         return
-    _task = loop.create_task(_run(layer, interval))
+    _task = loop.create_task(_run(interval))
 
 
 def _high_water() -> tuple[int, int]:
@@ -59,19 +81,23 @@ def _newer(last_notification: int, last_revoked: int) -> tuple[list[Notification
     return notes, revoked
 
 
-async def _run(layer: Any, interval: float) -> None:
+def _hand(listeners: set[Listener] | None, event: dict[str, Any]) -> None:
+    for listener in list(listeners or ()):
+        listener.relay_event(event)
+
+
+async def _run(interval: float) -> None:
     last_notification, last_revoked = await database_sync_to_async(_high_water)()
     while True:
         await asyncio.sleep(interval)
         try:
             notes, revoked = await database_sync_to_async(_newer)(last_notification, last_revoked)
+            for note in notes:
+                event = {"type": NOTIFICATION_CREATED, "notification": notification_wire(note)}
+                _hand(_by_address.get(note.recipient), event)
+                last_notification = note.pk
+            for pk, jti in revoked:
+                _hand(_by_session.get(jti), {"type": SESSION_REVOKED})
+                last_revoked = pk
         except Exception:
             logger.exception("notification relay poll failed; retrying")
-            continue
-        for note in notes:
-            event = {"type": NOTIFICATION_CREATED, "notification": notification_wire(note)}
-            await layer.group_send(user_group(note.recipient), event)
-            last_notification = note.pk
-        for pk, jti in revoked:
-            await layer.group_send(session_group(jti), {"type": SESSION_REVOKED})
-            last_revoked = pk
