@@ -67,3 +67,12 @@ def test_every_model_is_in_the_admin():
         if m._meta.app_label in ours and m not in admin.site._registry
     ]
     assert missing == []
+
+
+def test_openapi_schema_is_valid_and_complete(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    assert "bearerFormat: JWT" in text
