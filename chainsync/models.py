@@ -1,0 +1,100 @@
+"""The chain's record: the contract's transactions and print events as the API reported them
+(append-only), and the sync state. The projection built from it (on-chain projects, milestones,
+disputes, the contract's settings) is derived from these rows alone."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ChainTransaction(models.Model):
+    """A call to the escrow contract, as the API reported it (success or aborted)."""
+
+    tx_id = models.CharField(max_length=66, unique=True)
+    block_height = models.PositiveBigIntegerField()
+    block_hash = models.CharField(max_length=66)
+    index_block_hash = models.CharField(max_length=66)
+    burn_block_height = models.PositiveBigIntegerField()
+    block_time = models.DateTimeField(null=True, blank=True)
+    tx_index = models.PositiveIntegerField()
+    sender = models.CharField(max_length=64)
+    function_name = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=40)
+    canonical = models.BooleanField(default=True)
+    # Filled by a transaction lookup, when needed (create calls whose amounts are unknown,
+    # verify-tx): the call's arguments and result as Clarity hex.
+    function_args = models.JSONField(default=list, blank=True)
+    result_hex = models.TextField(blank=True)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["block_height", "tx_index"])]
+
+    def __str__(self) -> str:
+        return f"{self.tx_id[:12]}… {self.function_name} @{self.block_height}"
+
+
+class ChainEvent(models.Model):
+    """Every print event of the contract seen, in the order the chain wrote them."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        APPLIED = "applied"
+        FAILED = "failed"
+
+    tx_id = models.CharField(max_length=66)
+    event_index = models.PositiveIntegerField()
+    block_height = models.PositiveBigIntegerField()
+    block_hash = models.CharField(max_length=66)
+    burn_block_height = models.PositiveBigIntegerField()
+    tx_index = models.PositiveIntegerField()
+    sender = models.CharField(max_length=64)
+    function_name = models.CharField(max_length=128, blank=True)
+    event_name = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = models.JSONField(default=dict, blank=True)
+    raw_hex = models.TextField()
+    canonical = models.BooleanField(default=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    error = models.TextField(blank=True)
+    project_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tx_id", "event_index"], name="chain_event_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["state", "block_height", "tx_index", "event_index"],
+                name="chain_event_order",
+            )
+        ]
+        ordering = ["block_height", "tx_index", "event_index"]
+
+    def __str__(self) -> str:
+        return f"{self.event_name} {self.tx_id[:12]}…#{self.event_index}"
+
+
+class SyncState(models.Model):
+    """One row per contract followed: where the indexer is, and how it is doing."""
+
+    contract_id = models.CharField(max_length=200, unique=True)
+    newest_event = models.CharField(max_length=80, blank=True, help_text="tx_id:event_index")
+    newest_tx = models.CharField(max_length=66, blank=True)
+    last_indexed_height = models.PositiveBigIntegerField(default=0)
+    last_indexed_hash = models.CharField(max_length=66, blank=True)
+    chain_tip_height = models.PositiveBigIntegerField(default=0)
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    events_applied = models.PositiveBigIntegerField(default=0)
+    events_failed = models.PositiveBigIntegerField(default=0)
+    api_requests = models.PositiveBigIntegerField(default=0)
+    reorgs = models.PositiveIntegerField(default=0)
+    # Leadership: one indexer at a time; another takes over when the lease lapses.
+    leader = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync of {self.contract_id} at {self.last_indexed_height}"

@@ -1,0 +1,141 @@
+"""Every print the contract makes parses into a checked event; anything else is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainsync.clarity import (
+    bool_,
+    clarity_encode,
+    int_,
+    string_ascii,
+    to_hex,
+    tuple_,
+    uint,
+)
+from chainsync.events import SCHEMAS, MalformedEvent, json_safe, print_parse
+from tests.chainsync.hiro_server import CLIENT, FREELANCER, events
+
+SBTC = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sbtc-token"
+
+PRINTS = {
+    "project-created": events.project_created(
+        project_id=1, client=CLIENT, freelancer=FREELANCER, milestones=[10, 20, 0, 0]
+    ),
+    "milestone-completed": events.milestone_completed(
+        project_id=1, milestone=1, freelancer=FREELANCER
+    ),
+    "dispute-filed": events.dispute_filed(project_id=1, milestone=1, filed_by=CLIENT),
+    "milestone-released": events.milestone_released(project_id=1, milestone=1, amount=9),
+    "full-refund": events.full_refund(project_id=1, amount=9, client=CLIENT),
+    "emergency-refund": events.emergency_refund(
+        project_id=1, refund_amount=9, released_amount=1, client=CLIENT
+    ),
+    "dispute-resolved": events.dispute_resolved(
+        project_id=1, milestone=1, released_to_freelancer=True, amount=9
+    ),
+    "force-released": events.force_released(project_id=1, milestone=1, amount=9),
+    "force-refund": events.force_refund(project_id=1, refund_amount=9, client=CLIENT),
+    "milestone-reset": events.milestone_reset(project_id=1, milestone=1),
+    "sbtc-recovered": events.sbtc_recovered(amount=5, recipient=CLIENT),
+    "treasury-updated": events.treasury_updated(new_treasury=CLIENT),
+    "ownership-proposed": events.ownership_proposed(proposed_owner=CLIENT),
+    "ownership-transferred": events.ownership_transferred(new_owner=CLIENT),
+    "contract-paused-updated": events.contract_paused_updated(paused=True),
+    "fee-rate-updated": events.fee_rate_updated(new_rate=500),
+    "sbtc-contract-updated": events.sbtc_contract_updated(contract=SBTC),
+}
+
+
+def test_every_documented_event_is_covered():
+    assert set(PRINTS) == set(SCHEMAS)
+
+
+@pytest.mark.parametrize("name", sorted(PRINTS))
+def test_each_print_parses_with_typed_fields(name):
+    event = print_parse(to_hex(PRINTS[name].value))
+    assert event.name == name
+    assert set(event.fields) == set(SCHEMAS[name])
+    for key, kind in SCHEMAS[name].items():
+        value = event.fields[key]
+        expected = {"uint": int, "bool": bool, "principal": str, "token": str}[kind]
+        assert type(value) is expected, (key, value)
+
+
+def test_values_come_through():
+    created = print_parse(to_hex(PRINTS["project-created"].value))
+    assert created.project_id == 1
+    assert created.fields["client"] == CLIENT
+    assert created.fields["gross-amount"] == 30
+    assert created.fields["token"] == "STX"
+    assert print_parse(to_hex(PRINTS["sbtc-contract-updated"].value)).fields["contract"] == SBTC
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (uint(1), "without an `event` name"),
+        (tuple_({"event": string_ascii("mystery")}), "unknown event 'mystery'"),
+        (
+            tuple_({"event": string_ascii("milestone-reset"), "project-id": uint(1)}),
+            "milestone-reset lacks milestone",
+        ),
+        (
+            tuple_(
+                {
+                    "event": string_ascii("milestone-reset"),
+                    "project-id": int_(1),
+                    "milestone": uint(1),
+                }
+            ),
+            "field 'project-id' should be a uint",
+        ),
+        (
+            tuple_({"event": string_ascii("contract-paused-updated"), "paused": uint(1)}),
+            "field 'paused' should be a bool",
+        ),
+        (
+            tuple_(
+                {
+                    "event": string_ascii("full-refund"),
+                    "project-id": uint(1),
+                    "amount": uint(1),
+                    "client": string_ascii("x"),
+                    "token": string_ascii("STX"),
+                }
+            ),
+            "field 'client' should be a principal",
+        ),
+        (
+            tuple_(
+                {
+                    "event": string_ascii("force-released"),
+                    "project-id": uint(1),
+                    "milestone": uint(1),
+                    "amount": uint(1),
+                    "token": string_ascii("ETH"),
+                }
+            ),
+            "field 'token' should be a token",
+        ),
+        (tuple_({"event": bool_(True)}), "without an `event` name"),
+    ],
+)
+def test_malformed_prints_are_refused_with_the_reason(value, reason):
+    with pytest.raises(MalformedEvent, match=reason.replace("(", r"\(").replace("'", "'")):
+        print_parse(to_hex(value))
+
+
+def test_undecodable_hex_is_malformed():
+    with pytest.raises(MalformedEvent, match="undecodable"):
+        print_parse("0x0c0000")
+    assert clarity_encode(uint(1))  # the codec itself is fine
+
+
+def test_json_safe_keeps_u128_exact():
+    assert json_safe({"a": 2**53, "b": 5, "c": True, "d": "x"}) == {
+        "a": str(2**53),
+        "b": 5,
+        "c": True,
+        "d": "x",
+    }

@@ -1,0 +1,112 @@
+"""chain_fetch against the loopback Hiro API: what lands in the append-only log."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainsync.clarity import string_ascii, tuple_, uint
+from chainsync.client import StacksApiClient
+from chainsync.models import ChainEvent, ChainTransaction, SyncState
+from chainsync.services import chain_fetch
+from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Print
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(hiro) -> StacksApiClient:
+    return StacksApiClient(hiro.url, rate_limit=0, max_retries=2, backoff_base=0.01)
+
+
+def fetch(api: StacksApiClient):
+    return chain_fetch(client=api, contract_id=ESCROW_CONTRACT)
+
+
+def test_events_are_stored_with_their_block_and_tx_in_chain_order(hiro, api):
+    # given: a project created, a milestone completed and released
+    create = hiro.escrow.create_project_stx(
+        client=CLIENT, freelancer=FREELANCER, milestones=[10_000_000, 20_000_000]
+    )
+    hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
+    hiro.escrow.release_milestone_stx(client=CLIENT, project_id=1, milestone=1)
+    # when
+    result = fetch(api)
+    # then
+    events = list(ChainEvent.objects.all())
+    assert [e.event_name for e in events] == [
+        "project-created",
+        "milestone-completed",
+        "milestone-released",
+    ]
+    assert result.events == 3 and result.malformed == 0
+    assert result.transactions == 4  # the deploy, and the three calls
+    first = events[0]
+    tx = ChainTransaction.objects.get(tx_id=first.tx_id)
+    assert first.tx_id == create.tx_id
+    assert (first.block_height, first.tx_index, first.sender) == (
+        tx.block_height,
+        tx.tx_index,
+        CLIENT,
+    )
+    assert first.function_name == "create-project-stx"
+    assert first.payload["project-id"] == 1 and first.payload["gross-amount"] == 30_000_000
+    assert first.payload["net-escrow"] == 27_000_000 and first.payload["token"] == "STX"
+    assert first.project_id == 1 and first.state == "pending" and first.canonical
+    heights = [e.block_height for e in events]
+    assert heights == sorted(heights)
+    state = SyncState.objects.get(contract_id=ESCROW_CONTRACT)
+    assert state.chain_tip_height == hiro.chain.blocks[-1].height
+    assert state.api_requests >= 3 and state.last_poll_at is not None
+
+
+def test_fetching_again_adds_only_what_is_new(hiro, api):
+    hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000])
+    fetch(api)
+    assert fetch(api).events == 0
+    assert ChainEvent.objects.count() == 1
+    hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
+    again = fetch(api)
+    assert again.events == 1
+    assert list(ChainEvent.objects.values_list("event_name", flat=True)) == [
+        "project-created",
+        "milestone-completed",
+    ]
+
+
+def test_aborted_calls_are_recorded_without_events(hiro, api):
+    hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000])
+    hiro.chain.call("release-milestone-stx", sender=CLIENT, args=[uint(1), uint(1)], error=105)
+    fetch(api)
+    aborted = ChainTransaction.objects.get(function_name="release-milestone-stx")
+    assert aborted.status == "abort_by_response"
+    assert ChainEvent.objects.filter(tx_id=aborted.tx_id).count() == 0
+
+
+def test_a_malformed_print_is_stored_as_failed_and_does_not_stop_the_rest(hiro, api):
+    hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000])
+    bad = Print(tuple_({"event": string_ascii("milestone-completed"), "project-id": uint(1)}))
+    hiro.chain.call("complete-milestone", sender=FREELANCER, args=[uint(1), uint(1)], prints=[bad])
+    hiro.chain.call(
+        "set-fee-rate",
+        sender=CLIENT,
+        args=[uint(500)],
+        prints=[Print(tuple_({"event": string_ascii("no-such-event")}))],
+    )
+    hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
+    result = fetch(api)
+    assert result.malformed == 2
+    failed = ChainEvent.objects.filter(state="failed").order_by("block_height")
+    assert [e.error for e in failed] == [
+        "milestone-completed lacks freelancer, milestone",
+        "unknown event 'no-such-event'",
+    ]
+    assert ChainEvent.objects.filter(state="pending").count() == 2
+
+
+def test_survives_throttling_and_server_errors(hiro, api):
+    from tests.chainsync.hiro_server import Fault
+
+    hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000])
+    hiro.inject("contract_logs", Fault.throttle(retry_after=0), times=1)
+    hiro.inject("principal_transactions", Fault.error(500), times=1)
+    assert fetch(api).events == 1
