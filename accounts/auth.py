@@ -52,6 +52,7 @@ def challenge_create(*, address: str) -> SignInChallenge:
     """A new SIWS challenge for `address` (a single-sig address of the configured network)."""
     conf = settings.AUTH
     issued_at = _now_ms()
+    SignInChallenge.objects.filter(expires_at__lt=issued_at - 2 * conf["CLOCK_SKEW"]).delete()
     message = SiwsMessage(
         domain=conf["DOMAIN"],
         address=_address(address),

@@ -17,16 +17,24 @@ class JWTAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(
+                "Authorization header must be 'Bearer <token>'.", code="token_invalid"
+            )
         try:
             claims = token_decode(header[1].decode("ascii"))
-        except (InvalidToken, UnicodeDecodeError) as exc:
-            raise exceptions.AuthenticationFailed(str(exc) or "Invalid token.") from None
+        except InvalidToken as exc:
+            raise exceptions.AuthenticationFailed(str(exc), code=exc.code) from None
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.", code="token_invalid") from None
         if token_is_revoked(claims.jti):
-            raise exceptions.AuthenticationFailed("Token revoked; sign in again.")
+            raise exceptions.AuthenticationFailed(
+                "Token revoked; sign in again.", code="token_revoked"
+            )
         user = User.objects.filter(address=claims.address, is_active=True).first()
         if user is None:
-            raise exceptions.AuthenticationFailed("No active user for this token.")
+            raise exceptions.AuthenticationFailed(
+                "No active user for this token.", code="token_user_unknown"
+            )
         return user, claims
 
     def authenticate_header(self, request: Request) -> str:

@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from chainsync.c32 import InvalidAddress, address_normalize
+
 
 class _AuthThrottle(SimpleRateThrottle):
     setting: str
@@ -39,4 +41,7 @@ class AuthAddressThrottle(_AuthThrottle):
         address = request.data.get("address") if isinstance(request.data, dict) else None
         if not isinstance(address, str) or not address:
             return None
-        return address.strip().upper()[:64]
+        try:  # look-alike spellings (O for 0, lower case) count as the same address
+            return address_normalize(address.strip())
+        except InvalidAddress:
+            return address.strip().upper()[:64]

@@ -17,7 +17,9 @@ ALGORITHM = "HS256"
 
 
 class InvalidToken(Exception):
-    pass
+    def __init__(self, message: str, code: str = "token_invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def token_decode(token: str) -> TokenClaims:
             options={"require": ["iss", "aud", "sub", "iat", "exp", "jti"]},
         )
     except jwt.ExpiredSignatureError:
-        raise InvalidToken("Token expired; sign in again.") from None
+        raise InvalidToken("Token expired; sign in again.", "token_expired") from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"Invalid token: {exc}.") from None
     if not isinstance(payload["sub"], str) or not isinstance(payload["jti"], str):

@@ -20,7 +20,7 @@ from notifications.serializers import (
     PreferencesInput,
     PreferencesOutput,
 )
-from stxworx.apis import actor, validated
+from stxworx.apis import actor, query, validated
 
 
 def _item(notification: Notification) -> dict[str, Any]:
@@ -34,7 +34,7 @@ class NotificationListApi(APIView):
 
     @extend_schema(parameters=[NotificationFilter], responses=NotificationPage)
     def get(self, request: Request) -> Response:
-        filters = validated(NotificationFilter, request.query_params.dict())
+        filters = validated(NotificationFilter, query(request))
         limit = filters["limit"]
         rows = list(
             selectors.notification_list(

@@ -88,6 +88,20 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self._error('Unknown message; send {"resume": lastId} or {"ack": id}.')
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._error("Send JSON text frames, not binary ones.")
+            return
+        await super().receive(text_data=text_data)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """A handler that fails still leaves the process clean (relay entry, tasks, groups)."""
+        try:
+            await super().dispatch(message)
+        except Exception:
+            await self.disconnect(1011)
+            raise
+
     async def decode_json(self, text_data: str) -> Any:
         try:
             return await super().decode_json(text_data)

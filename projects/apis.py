@@ -20,7 +20,7 @@ from projects.serializers import (
     ReviewOutput,
     SubmissionInput,
 )
-from stxworx.apis import actor, validated
+from stxworx.apis import actor, query, validated
 from stxworx.pagination import paginate
 
 
@@ -38,7 +38,7 @@ class ProjectListApi(APIView):
 
     @extend_schema(parameters=[ProjectFilter], responses=ProjectOutput(many=True))
     def get(self, request: Request) -> Response:
-        filters = validated(ProjectFilter, request.query_params.dict())
+        filters = validated(ProjectFilter, query(request))
         return paginate(self, request, selectors.project_list(filters=filters), ProjectOutput)
 
     @extend_schema(request=ProjectCreateInput, responses={201: ProjectOutput})

@@ -32,8 +32,13 @@ class ProjectCreateInput(StrictSerializer):
 
 
 class ProjectUpdateInput(ProjectCreateInput):
-    def __init__(self, *args, **kwargs):  # every field optional in a PATCH
-        super().__init__(*args, partial=True, **kwargs)
+    """Every top-level field optional. Not `partial=True`: that would leak into the nested
+    milestones and let `{"title": "x"}` through as a whole milestone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
 
 
 class ProjectFilter(StrictSerializer):

@@ -11,7 +11,7 @@ from accounts.addresses import address_from_path
 from projects.selectors import project_get
 from proposals import selectors, services
 from proposals.serializers import ProposalCreateInput, ProposalFilter, ProposalOutput
-from stxworx.apis import actor, validated
+from stxworx.apis import actor, query, validated
 from stxworx.errors import NotAllowed
 from stxworx.pagination import paginate
 
@@ -21,7 +21,7 @@ class ProjectProposalsApi(APIView):
 
     @extend_schema(parameters=[ProposalFilter], responses=ProposalOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        filters = validated(ProposalFilter, request.query_params.dict())
+        filters = validated(ProposalFilter, query(request))
         qs = selectors.proposal_list_for_project(
             project=project_get(project_id=project_id),
             viewer=actor(request),
@@ -48,7 +48,7 @@ class FreelancerProposalsApi(APIView):
 
     @extend_schema(parameters=[ProposalFilter], responses=ProposalOutput(many=True))
     def get(self, request: Request, address: str) -> Response:
-        filters = validated(ProposalFilter, request.query_params.dict())
+        filters = validated(ProposalFilter, query(request))
         qs = selectors.proposal_list_for_freelancer(
             address=address_from_path(address), viewer=actor(request), status=filters.get("status")
         )

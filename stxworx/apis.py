@@ -13,6 +13,11 @@ def actor(request: Request) -> str:
     return request.user.address
 
 
+def query(request: Request) -> dict[str, str]:
+    """The query string as a dict, without blank values: `?status=&client=` means no filter."""
+    return {key: value for key, value in request.query_params.items() if value != ""}
+
+
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     """Validate `data` (raising a 400 naming the bad field) and return it keyed by the
     fields' sources, ready to pass to a service."""

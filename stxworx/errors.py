@@ -12,8 +12,6 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from stxworx.text import camel_case
-
 logger = logging.getLogger(__name__)
 
 
@@ -78,9 +76,14 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def _camel_details(detail: Any) -> Any:
-    """DRF validation details with field names in the API's camelCase."""
+    """DRF validation details as plain data. Input fields are declared in camelCase already, and
+    the keys of a client's own dictionaries must come back as sent: only DRF's own key is
+    renamed."""
     if isinstance(detail, dict):
-        return {camel_case(str(key)): _camel_details(value) for key, value in detail.items()}
+        return {
+            ("nonFieldErrors" if key == "non_field_errors" else str(key)): _camel_details(value)
+            for key, value in detail.items()
+        }
     if isinstance(detail, list):
         return [_camel_details(item) for item in detail]
     return str(detail)
@@ -110,6 +113,9 @@ _DRF_CODES = {
 
 
 def _drf_code(exc: drf.APIException) -> str:
+    own = exc.get_codes()
+    if isinstance(own, str) and own != exc.default_code:
+        return own  # a specific code the raiser chose (token_expired, ...)
     for cls, code in _DRF_CODES.items():
         if isinstance(exc, cls):
             return code

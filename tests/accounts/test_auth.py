@@ -347,25 +347,37 @@ def test_a_hand_made_valid_token_works(user):
 
 
 @pytest.mark.parametrize(
-    "make",
+    ("make", "code"),
     [
-        pytest.param(lambda a: _forge(_claims(a), key="another-key-" * 4), id="wrong-key"),
-        pytest.param(lambda a: _forge(_claims(a), alg="HS384"), id="other-alg"),
-        pytest.param(lambda a: _forge(_claims(a, iss="someone")), id="wrong-iss"),
-        pytest.param(lambda a: _forge(_claims(a, aud="other-app")), id="wrong-aud"),
-        pytest.param(lambda a: _forge(_claims(a, exp=1000)), id="expired"),
         pytest.param(
-            lambda a: _forge({k: v for k, v in _claims(a).items() if k != "jti"}), id="no-jti"
+            lambda a: _forge(_claims(a), key="another-key-" * 4), "token_invalid", id="wrong-key"
         ),
-        pytest.param(lambda a: _forge(_claims("ST000000000000000000042DB08Y")), id="unknown-user"),
-        pytest.param(lambda a: jwt.encode(_claims(a), None, algorithm="none"), id="alg-none"),
-        pytest.param(lambda a: _tamper(_forge(_claims(a))), id="tampered"),
-        pytest.param(lambda a: "not.a.jwt", id="garbage"),
+        pytest.param(lambda a: _forge(_claims(a), alg="HS384"), "token_invalid", id="other-alg"),
+        pytest.param(lambda a: _forge(_claims(a, iss="someone")), "token_invalid", id="wrong-iss"),
+        pytest.param(
+            lambda a: _forge(_claims(a, aud="other-app")), "token_invalid", id="wrong-aud"
+        ),
+        pytest.param(lambda a: _forge(_claims(a, exp=1000)), "token_expired", id="expired"),
+        pytest.param(
+            lambda a: _forge({k: v for k, v in _claims(a).items() if k != "jti"}),
+            "token_invalid",
+            id="no-jti",
+        ),
+        pytest.param(
+            lambda a: _forge(_claims("ST000000000000000000042DB08Y")),
+            "token_user_unknown",
+            id="unknown-user",
+        ),
+        pytest.param(
+            lambda a: jwt.encode(_claims(a), None, algorithm="none"), "token_invalid", id="alg-none"
+        ),
+        pytest.param(lambda a: _tamper(_forge(_claims(a))), "token_invalid", id="tampered"),
+        pytest.param(lambda a: "not.a.jwt", "token_invalid", id="garbage"),
     ],
 )
-def test_bad_tokens_get_401(user, make):
+def test_bad_tokens_get_401(user, make, code):
     response = bearer(make(user.address)).get("/api/auth/me")
-    assert_error(response, 401, "authentication_failed")
+    assert_error(response, 401, code)
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -392,7 +404,7 @@ def test_logout_revokes_the_token(anon, wallet):
     token = sign_in(anon, wallet)["token"]
     api = bearer(token)
     assert api.post("/api/auth/logout").status_code == 204
-    assert_error(api.get("/api/auth/me"), 401, "authentication_failed")
+    assert_error(api.get("/api/auth/me"), 401, "token_revoked")
     assert_error(api.post("/api/projects", {}, format="json"), 401)
     other = sign_in(anon, wallet)["token"]  # a new session is unaffected
     assert bearer(other).get("/api/auth/me").status_code == 200
@@ -544,3 +556,25 @@ def test_the_readme_wallet_script_signs_like_stacks_js():
     assert (
         run("sign", vector["privateKey"], stdin=vector["message"].encode()) == vector["signature"]
     )
+
+
+def test_look_alike_spellings_share_the_address_rate_limit(wallet):
+    look_alike = wallet.address[:2] + wallet.address[2:].replace("0", "O").replace("1", "L")
+    assert look_alike != wallet.address
+    with override_settings(AUTH={**settings.AUTH, "RATE_PER_ADDRESS": "1/min"}):
+        first = APIClient(REMOTE_ADDR="10.1.0.1").post(
+            "/api/auth/challenge", {"address": wallet.address}, format="json"
+        )
+        assert first.status_code == 200
+        second = APIClient(REMOTE_ADDR="10.1.0.2").post(
+            "/api/auth/challenge", {"address": look_alike.lower()}, format="json"
+        )
+        assert_error(second, 429, "rate_limited")
+
+
+def test_expired_challenges_are_purged(anon, wallet, monkeypatch):
+    challenge_for(anon, wallet.address)
+    later = timezone.now() + timedelta(minutes=10)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
+    challenge_for(anon, Wallet.from_seed("someone").address)
+    assert SignInChallenge.objects.count() == 1

@@ -119,3 +119,11 @@ def test_push_happens_after_commit_only(django_capture_on_commit_callbacks, user
         notify(user.address)
     assert len(callbacks) == 1
     assert Notification.objects.count() == 1
+
+
+def test_error_details_keep_the_clients_own_keys(client_for, user):
+    response = client_for(user).put(
+        "/api/notifications/preferences", {"types": {"proposal_received": None}}, format="json"
+    )
+    error = assert_error(response, 400, "validation_error", "types")
+    assert "proposal_received" in error["details"]["types"]

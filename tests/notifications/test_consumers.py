@@ -244,3 +244,17 @@ async def test_redis_read_timeout_outlasts_the_channel_layer_block():
 
     (host,) = layer["CONFIG"]["hosts"]
     assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout * 2
+
+
+async def test_binary_frames_get_an_error_and_the_socket_stays_open():
+    from notifications import relay
+
+    address, _, ticket = await session()
+    ws = await connect(f"/ws/notifications?ticket={ticket}&resume=0")
+    await ws.send_to(bytes_data=b"\x00\x01")
+    assert (await ws.receive_json_from(timeout=3))["type"] == "error"
+    (note_id,) = await notify(address)
+    assert await receive_ids(ws, 1) == [note_id]
+    assert address in relay._by_address
+    await ws.disconnect()
+    assert address not in relay._by_address  # nothing left behind

@@ -347,3 +347,28 @@ def test_profile_shows_review_summary(anon):
     assert body["displayName"] == "Ada"
     assert body["reviews"] == {"count": 2, "averageRating": 4.5}
     assert anon.get(f"/api/users/{user.address}/reviews").json()["count"] == 2
+
+
+# --- regressions from the review -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("milestones", [[{"title": "x"}], [{}], [{"amount": 5}]])
+def test_patch_with_an_incomplete_milestone_is_a_400_not_a_500(client_for, milestones):
+    project = ProjectFactory()
+    response = client_for(project.client_address).patch(
+        f"/api/projects/{project.pk}", {"milestones": milestones}, format="json"
+    )
+    assert_error(response, 400, "validation_error", "milestones")
+
+
+def test_json_nested_too_deeply_is_a_400(client_for, anon):
+    deep = "[" * 5000 + "]" * 5000
+    for api, url in ((anon, "/api/auth/challenge"), (client_for(make_address()), "/api/projects")):
+        response = api.generic("POST", url, deep, content_type="application/json")
+        assert_error(response, 400, "parse_error")
+
+
+def test_blank_filters_mean_no_filter(anon):
+    ProjectFactory()
+    response = anon.get("/api/projects?status=&client=&freelancer=&token=&search=")
+    assert response.status_code == 200 and response.json()["count"] == 1
