@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from chainsync.models import ChainEvent, ChainTransaction, SyncState
+from chainsync.models import (
+    ChainDispute,
+    ChainEvent,
+    ChainMilestone,
+    ChainProject,
+    ChainTransaction,
+    ContractSettings,
+    SyncState,
+)
 
 
 class ChainRecordAdmin(admin.ModelAdmin):
@@ -33,3 +41,46 @@ class ChainEventAdmin(ChainRecordAdmin):
 @admin.register(SyncState)
 class SyncStateAdmin(ChainRecordAdmin):
     list_display = ["contract_id", "last_indexed_height", "chain_tip_height", "last_poll_at"]
+
+
+class ChainMilestoneInline(admin.TabularInline):
+    model = ChainMilestone
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ChainProject)
+class ChainProjectAdmin(ChainRecordAdmin):
+    list_display = [
+        "on_chain_id",
+        "project",
+        "client",
+        "freelancer",
+        "token",
+        "total_amount",
+        "refunded",
+    ]
+    search_fields = ["client", "freelancer", "created_tx"]
+    inlines = [ChainMilestoneInline]
+
+
+@admin.register(ChainDispute)
+class ChainDisputeAdmin(ChainRecordAdmin):
+    list_display = ["project", "slot", "status", "filed_by", "resolved_in_favor_of"]
+    list_filter = ["status"]
+
+
+@admin.register(ChainMilestone)
+class ChainMilestoneAdmin(ChainRecordAdmin):
+    list_display = ["project", "slot", "amount", "complete", "released", "released_to"]
+
+
+@admin.register(ContractSettings)
+class ContractSettingsAdmin(ChainRecordAdmin):
+    list_display = ["contract_id", "owner", "treasury", "paused", "fee_rate"]

@@ -83,6 +83,7 @@ def stacks_api_client(**overrides: Any) -> StacksApiClient:
         "base_url": conf["STACKS_API_URL"],
         "api_key": conf.get("HIRO_API_KEY") or None,
         "rate_limit": conf.get("STACKS_API_RATE_LIMIT", DEFAULT_RATE_LIMIT),
+        "max_retries": conf.get("STACKS_API_MAX_RETRIES", 5),
     }
     return StacksApiClient(**(options | overrides))
 

@@ -98,3 +98,95 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"sync of {self.contract_id} at {self.last_indexed_height}"
+
+
+# --- the projection: derived from canonical, applied events alone --------------------------
+
+AMOUNT = {"max_digits": 39, "decimal_places": 0}  # u128
+
+
+class ContractSettings(models.Model):
+    """The contract's admin settings as its events set them."""
+
+    contract_id = models.CharField(max_length=200, unique=True)
+    owner = models.CharField(max_length=200, blank=True)
+    proposed_owner = models.CharField(max_length=200, blank=True)
+    treasury = models.CharField(max_length=200, blank=True)
+    paused = models.BooleanField(default=False)
+    fee_rate = models.PositiveIntegerField(default=1000, help_text="Basis points.")
+    sbtc_contract = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.contract_id}"
+
+
+class ChainProject(models.Model):
+    """A project as the contract holds it; `project` links the off-chain record, when any."""
+
+    on_chain_id = models.PositiveBigIntegerField(unique=True)
+    project = models.OneToOneField(
+        "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="chain"
+    )
+    client = models.CharField(max_length=64)
+    freelancer = models.CharField(max_length=64)
+    token = models.CharField(max_length=4)
+    gross_amount = models.DecimalField(**AMOUNT)
+    total_amount = models.DecimalField(**AMOUNT, help_text="Net escrow.")
+    fee_paid = models.DecimalField(**AMOUNT)
+    num_milestones = models.PositiveSmallIntegerField()
+    created_tx = models.CharField(max_length=66)
+    created_block_height = models.PositiveBigIntegerField()
+    created_burn_height = models.PositiveBigIntegerField()
+    refunded = models.BooleanField(default=False)
+    refunded_amount = models.DecimalField(**AMOUNT, default=0)
+
+    class Meta:
+        ordering = ["on_chain_id"]
+
+    def __str__(self) -> str:
+        return f"on-chain project {self.on_chain_id}"
+
+
+class ChainMilestone(models.Model):
+    project = models.ForeignKey(ChainProject, on_delete=models.CASCADE, related_name="milestones")
+    slot = models.PositiveSmallIntegerField()
+    gross_amount = models.DecimalField(**AMOUNT, null=True, blank=True)
+    amount = models.DecimalField(**AMOUNT, null=True, blank=True, help_text="Net.")
+    complete = models.BooleanField(default=False)
+    completed_burn_height = models.PositiveBigIntegerField(null=True, blank=True)
+    released = models.BooleanField(default=False)
+    released_to = models.CharField(max_length=64, blank=True)
+    released_tx = models.CharField(max_length=66, blank=True)
+
+    class Meta:
+        ordering = ["project_id", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "slot"], name="chain_milestone_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}/{self.slot}"
+
+
+class ChainDispute(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        RESOLVED = "resolved"
+
+    project = models.ForeignKey(ChainProject, on_delete=models.CASCADE, related_name="disputes")
+    slot = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    filed_by = models.CharField(max_length=64)
+    filed_tx = models.CharField(max_length=66)
+    filed_burn_height = models.PositiveBigIntegerField()
+    resolved_in_favor_of = models.CharField(max_length=64, blank=True)
+    resolved_tx = models.CharField(max_length=66, blank=True)
+
+    class Meta:
+        ordering = ["project_id", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "slot"], name="chain_dispute_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute {self.project_id}/{self.slot} {self.status}"

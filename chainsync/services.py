@@ -1,5 +1,7 @@
-"""Writes to the chain record. `chain_fetch` brings the contract's new print events and calls
-into the append-only log; applying them to the projection is a separate step."""
+"""Writes to the chain record and the projection. `chain_fetch` brings the contract's new print
+events and calls into the append-only log (network first, no lock held); `creation_args_fetch`
+looks up the amounts of new projects nothing else gives; `events_apply` applies pending events
+to the projection in chain order, in batches."""
 
 from __future__ import annotations
 
@@ -8,11 +10,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from chainsync.client import ContractLog, StacksApiClient, TxSummary
 from chainsync.events import MalformedEvent, json_safe, print_parse
-from chainsync.models import ChainEvent, ChainTransaction, SyncState
+from chainsync.models import ChainEvent, ChainProject, ChainTransaction, SyncState
+from chainsync.offchain import offchain_sync
+from chainsync.projection import (
+    AUDIT_ONLY,
+    MAX_SLOTS,
+    PROJECT_HANDLERS,
+    AmountsUnknown,
+    ProjectionError,
+    create_args_amounts,
+    on_project_created,
+    on_settings,
+    settings_get,
+)
+from projects import services as projects_services
+from projects.models import Project
+from stxworx.errors import ApplicationError
 
 KNOWN_WINDOW = 500  # newest stored rows a walk may stop at (more than any fork is deep)
 
@@ -125,3 +143,202 @@ def _events_store(logs: list[ContractLog]) -> tuple[int, int]:
         rows.append(row)
     created = ChainEvent.objects.bulk_create(rows, ignore_conflicts=True)
     return len(created), malformed
+
+
+# --- amounts of new projects ---------------------------------------------------------------
+
+
+def _gross_from_offchain(event: ChainEvent) -> list[int] | None:
+    """m1..m4 from the off-chain project funded by this tx, when its terms give the printed
+    gross (then no transaction lookup is needed)."""
+    project = Project.objects.filter(funding_tx_id=event.tx_id).first()
+    if project is None:
+        return None
+    amounts = list(project.milestones.order_by("number").values_list("amount", flat=True))
+    if len(amounts) > MAX_SLOTS or sum(amounts) != int(event.payload.get("gross-amount", -1)):
+        return None
+    return [*amounts, *[0] * (MAX_SLOTS - len(amounts))]
+
+
+def creation_amounts(event: ChainEvent) -> list[int] | None:
+    tx = ChainTransaction.objects.filter(tx_id=event.tx_id).first()
+    return create_args_amounts(tx) or _gross_from_offchain(event)
+
+
+def creation_args_fetch(*, client: StacksApiClient) -> int:
+    """Look up the arguments of pending project-created calls whose amounts nothing stored
+    gives: one transaction request each. Returns how many were fetched."""
+    fetched = 0
+    pending = ChainEvent.objects.filter(
+        event_name="project-created", state=ChainEvent.State.PENDING, canonical=True
+    )
+    for event in pending:
+        if creation_amounts(event) is not None:
+            continue
+        tx = client.transaction(event.tx_id)
+        args = list((tx.contract_call.function_args if tx.contract_call else None) or ())
+        ChainTransaction.objects.filter(tx_id=event.tx_id).update(function_args=args)
+        fetched += 1
+    return fetched
+
+
+# --- applying events to the projection -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: int
+    failed: int
+    blocked: bool  # stopped at an event that cannot be applied yet (amounts unknown)
+
+
+def _apply_one(event: ChainEvent, contract_id: str) -> ChainProject | None:
+    """The projection's part. Raises ProjectionError (the event fails) or AmountsUnknown (the
+    batch stops there)."""
+    name = event.event_name
+    if name == "project-created":
+        gross = creation_amounts(event)
+        if gross is None:
+            raise AmountsUnknown(event.tx_id)
+        return on_project_created(event, gross, settings_get(contract_id).fee_rate)
+    if name in PROJECT_HANDLERS:
+        return PROJECT_HANDLERS[name](event)
+    if name not in AUDIT_ONLY:
+        on_settings(event, contract_id)
+    return None
+
+
+def _offchain(chain: ChainProject, event: ChainEvent, *, notify: bool) -> str:
+    """The off-chain project's part. The chain is right whatever happens here: a failure is
+    reported on the event (verify_sync and resync repair it), never undoes the projection."""
+    try:
+        with transaction.atomic():
+            if event.event_name == "project-created":
+                link_offchain(chain, event, notify=notify)
+            else:
+                offchain_sync(chain, event, notify=notify)
+    except ApplicationError as exc:
+        return f"off-chain project not updated: {exc.message}"
+    return ""
+
+
+def events_apply(*, contract_id: str, batch_size: int = 500, notify: bool = True) -> ApplyResult:
+    """Apply pending canonical events in chain order, a batch per database transaction together
+    with the sync state, so a crash anywhere loses nothing and applies nothing twice. An event
+    that does not fit is recorded as failed and the rest go on."""
+    applied = failed = 0
+    while True:
+        with transaction.atomic():
+            state = SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)[0]
+            batch = list(
+                ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True).order_by(
+                    "block_height", "tx_index", "event_index"
+                )[:batch_size]
+            )
+            done, blocked = _apply_batch(batch, contract_id, notify=notify)
+            ChainEvent.objects.bulk_update(done, ["state", "error", "applied_at"])
+            ok = sum(e.state == ChainEvent.State.APPLIED for e in done)
+            applied, failed = applied + ok, failed + len(done) - ok
+            _state_advance(state, done, ok, len(done) - ok)
+        if blocked or len(batch) < batch_size:
+            return ApplyResult(applied, failed, blocked)
+
+
+def _apply_batch(
+    batch: list[ChainEvent], contract_id: str, *, notify: bool
+) -> tuple[list[ChainEvent], bool]:
+    done: list[ChainEvent] = []
+    now = timezone.now()
+    for event in batch:
+        try:
+            with transaction.atomic():  # a savepoint: a failed event leaves no trace
+                chain = _apply_one(event, contract_id)
+        except AmountsUnknown:
+            return done, True
+        except (ProjectionError, KeyError, ValueError) as exc:
+            event.state, event.error = ChainEvent.State.FAILED, f"{type(exc).__name__}: {exc}"
+        else:
+            event.state = ChainEvent.State.APPLIED
+            event.error = _offchain(chain, event, notify=notify) if chain else ""
+        event.applied_at = now
+        done.append(event)
+    return done, False
+
+
+def _state_advance(state: SyncState, done: list[ChainEvent], ok: int, bad: int) -> None:
+    if done:
+        state.last_indexed_height = done[-1].block_height
+        state.last_indexed_hash = done[-1].block_hash
+    state.events_applied += ok
+    state.events_failed += bad
+    state.save(
+        update_fields=[
+            "last_indexed_height",
+            "last_indexed_hash",
+            "events_applied",
+            "events_failed",
+        ]
+    )
+
+
+def link_offchain(chain: ChainProject, event: ChainEvent, *, notify: bool) -> None:
+    """Link the off-chain project funded by this tx when its parties and gross milestone
+    amounts agree with the chain's; otherwise record the disagreement on it."""
+    project = Project.objects.filter(funding_tx_id=event.tx_id).first()
+    if project is None or ChainProject.objects.filter(project=project).exists():
+        return  # an on-chain-only project: indexed all the same
+    problem = _disagreement(chain, project)
+    if problem:
+        projects_services.project_funding_reject(project_id=project.pk, reason=problem)
+        return
+    chain.project = project
+    chain.save(update_fields=["project"])
+    offchain_sync(chain, event, notify=notify)
+
+
+def _disagreement(chain: ChainProject, project: Project) -> str:
+    if project.status != Project.Status.PENDING:
+        return f"the project is {project.status}, not pending"
+    if chain.client != project.client_address:
+        return f"client {chain.client} is not the project's client"
+    if chain.freelancer != project.freelancer_address:
+        return f"freelancer {chain.freelancer} is not the accepted freelancer"
+    if chain.token != project.token:
+        return f"token {chain.token} is not the project's {project.token}"
+    on_chain = {m.slot: int(m.gross_amount) for m in chain.milestones.all()}
+    off_chain = dict(project.milestones.values_list("number", "amount"))
+    if on_chain != off_chain:
+        return f"milestone amounts {on_chain} are not the project's {off_chain}"
+    return ""
+
+
+# --- one poll -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    fetched: FetchResult
+    lookups: int
+    applied: ApplyResult
+
+
+def sync_once(*, client: StacksApiClient, contract_id: str, notify: bool = True) -> SyncResult:
+    """Catch up with the chain once: fetch, look up what is missing, apply. API errors propagate
+    (the caller records them and backs off); what was stored or applied stays."""
+    fetched = chain_fetch(client=client, contract_id=contract_id)
+    requests_before = client.requests_made
+    lookups = creation_args_fetch(client=client)
+    applied = events_apply(contract_id=contract_id, notify=notify)
+    SyncState.objects.filter(contract_id=contract_id).update(
+        last_success_at=timezone.now(),
+        last_error="",
+        api_requests=F("api_requests") + client.requests_made - requests_before,
+    )
+    return SyncResult(fetched, lookups, applied)
+
+
+def sync_failure_record(*, contract_id: str, error: str) -> None:
+    SyncState.objects.get_or_create(contract_id=contract_id)
+    SyncState.objects.filter(contract_id=contract_id).update(
+        last_error=error[:2000], last_poll_at=timezone.now()
+    )

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from projects import selectors, services
 from projects.serializers import (
+    FundingInput,
     MilestoneOutput,
     ProjectCreateInput,
     ProjectFilter,
@@ -67,6 +68,21 @@ class ProjectDetailApi(APIView):
     @extend_schema(request=None, responses=ProjectOutput, description="Cancels an open project.")
     def delete(self, request: Request, project_id: int) -> Response:
         services.project_cancel(project_id=project_id, actor=actor(request))
+        return _project_response(project_id)
+
+
+class ProjectFundingApi(APIView):
+    """The client records the transaction that funds the escrow; the indexer activates the
+    project when it sees the contract create it with the agreed terms."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=FundingInput, responses=ProjectOutput)
+    def post(self, request: Request, project_id: int) -> Response:
+        data = validated(FundingInput, request.data)
+        services.project_funding_record(
+            project_id=project_id, actor=actor(request), tx_id=data["tx_id"].lower()
+        )
         return _project_response(project_id)
 
 

@@ -80,9 +80,18 @@ class ProjectOutput(serializers.Serializer):
     freelancerAddress = BlankAsNull(source="freelancer_address", allow_null=True)
     onChainId = serializers.IntegerField(source="on_chain_id", allow_null=True)
     fundingTxId = BlankAsNull(source="funding_tx_id", allow_null=True)
+    fundingError = BlankAsNull(source="funding_error", allow_null=True)
     milestones = MilestoneOutput(many=True)
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+class FundingInput(StrictSerializer):
+    txId = serializers.RegexField(
+        r"^0x[0-9a-fA-F]{64}$",
+        source="tx_id",
+        error_messages={"invalid": "Must be a transaction id: 0x and 64 hex digits."},
+    )
 
 
 class SubmissionInput(StrictSerializer):

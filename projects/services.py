@@ -165,6 +165,57 @@ def project_activate(*, project_id: int, on_chain_id: int, funding_tx_id: str) -
 
 
 @transaction.atomic
+def project_funding_record(*, project_id: int, actor: str, tx_id: str) -> Project:
+    """The client says which transaction funds the escrow; the indexer links the project when it
+    sees project-created in that transaction (and the terms agree)."""
+    project = project_lock(project_id)
+    _require_client(project, actor)
+    if project.status != Project.Status.PENDING:
+        raise InvalidTransition(f"A {project.status} project takes no funding transaction.")
+    project.funding_tx_id, project.funding_error = tx_id, ""
+    project.save(update_fields=["funding_tx_id", "funding_error", "updated_at"])
+    return project
+
+
+@transaction.atomic
+def project_funding_reject(*, project_id: int, reason: str) -> Project:
+    """The funding transaction's project disagrees with this one (indexer only); it stays
+    pending and says why."""
+    project = project_lock(project_id)
+    project.funding_error = reason[:2000]
+    project.save(update_fields=["funding_error", "updated_at"])
+    return project
+
+
+@transaction.atomic
+def project_chain_unlink(*, project_id: int) -> Project:
+    """A fork undid the funding (indexer only): back to pending, milestones locked."""
+    project = project_lock(project_id)
+    project.status, project.on_chain_id = Project.Status.PENDING, None
+    project.save(update_fields=["status", "on_chain_id", "updated_at"])
+    project.milestones.update(status=Milestone.Status.LOCKED)
+    return project
+
+
+@transaction.atomic
+def milestone_chain_status(*, project_id: int, number: int, status: str, tx_id: str = "") -> bool:
+    """Move a milestone to the status the chain gives it (indexer only), along its transition
+    table. Returns whether it changed."""
+    project = project_lock(project_id)
+    milestone = _milestone_get(project, number)
+    if milestone.status == status:
+        return False
+    if status not in Milestone.TRANSITIONS[milestone.status]:
+        raise InvalidTransition(
+            f"Milestone {number} cannot go from {milestone.status} to {status}."
+        )
+    milestone.status = status
+    milestone.tx_hash = tx_id or milestone.tx_hash
+    milestone.save(update_fields=["status", "tx_hash"])
+    return True
+
+
+@transaction.atomic
 def project_complete(*, project_id: int) -> Project:
     """Every milestone is released (indexer only)."""
     return _transition(project_lock(project_id), Project.Status.COMPLETED)

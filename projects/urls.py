@@ -11,6 +11,9 @@ urlpatterns = [
         name="milestone-submission",
     ),
     path(
+        "projects/<id:project_id>/funding", apis.ProjectFundingApi.as_view(), name="project-funding"
+    ),
+    path(
         "projects/<id:project_id>/reviews", apis.ProjectReviewsApi.as_view(), name="project-reviews"
     ),
 ]

@@ -20,14 +20,17 @@ class Worker:
     argv: Sequence[str]
 
 
-def workers_default(host: str, port: int) -> list[Worker]:
+def workers_default(host: str, port: int, *, indexer: bool = True) -> list[Worker]:
     python = sys.executable
-    return [
+    workers = [
         Worker(
             "web", [python, "-m", "daphne", "-b", host, "-p", str(port), "stxworx.asgi:application"]
         ),
         Worker("tasks", [python, "manage.py", "qcluster"]),
     ]
+    if indexer:  # one indexer per deployment: see README, "Production: scaling out"
+        workers.append(Worker("indexer", [python, "manage.py", "run_indexer"]))
+    return workers
 
 
 def _stop(procs: dict[str, subprocess.Popen], grace: float) -> None:

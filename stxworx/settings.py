@@ -278,6 +278,10 @@ CHAINSYNC = {
         "ESCROW_CONTRACT_ID", "STVNRH0FC9XJP8J18C92J09MNBS2BS2TW6RCAQ87.escrow-contract-v1"
     ),
     "STACKS_API_RATE_LIMIT": int(env("STACKS_API_RATE_LIMIT", "50")),
+    "STACKS_API_MAX_RETRIES": int(env("STACKS_API_MAX_RETRIES", "5")),
+    "POLL_SECONDS": float(env("INDEXER_POLL_SECONDS", "10")),
+    "CONFIRMATIONS": int(env("INDEXER_CONFIRMATIONS", "6")),
+    "ENABLED": env_bool("INDEXER_ENABLED", True),
 }
 
 # --- Wallet sign-in -------------------------------------------------------------------------

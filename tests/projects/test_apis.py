@@ -372,3 +372,27 @@ def test_blank_filters_mean_no_filter(anon):
     ProjectFactory()
     response = anon.get("/api/projects?status=&client=&freelancer=&token=&search=")
     assert response.status_code == 200 and response.json()["count"] == 1
+
+
+def test_the_client_records_the_funding_transaction(client_for, anon):
+    project = ProjectFactory(status=Project.Status.PENDING, freelancer_address=make_address())
+    url = f"/api/projects/{project.pk}/funding"
+    tx = "0x" + "Ab" * 32
+    assert_error(anon.post(url, {"txId": tx}, format="json"), 401)
+    assert_error(
+        client_for(project.freelancer_address).post(url, {"txId": tx}, format="json"),
+        403,
+        "not_project_client",
+    )
+    for bad in ("0x123", "ab" * 32, None, 5):
+        response = client_for(project.client_address).post(url, {"txId": bad}, format="json")
+        assert_error(response, 400, "validation_error", "txId")
+    response = client_for(project.client_address).post(url, {"txId": tx}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["fundingTxId"] == tx.lower()
+    assert response.json()["status"] == "pending"  # only the indexer activates it
+    open_project = ProjectFactory()
+    response = client_for(open_project.client_address).post(
+        f"/api/projects/{open_project.pk}/funding", {"txId": tx}, format="json"
+    )
+    assert_error(response, 409)

@@ -37,7 +37,8 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture
 def served(tmp_path):
-    env = project_env(tmp_path)
+    # The indexer runs too; point it at a closed loopback port (it backs off and keeps going).
+    env = project_env(tmp_path, STACKS_API_URL="http://127.0.0.1:9", INDEXER_POLL_SECONDS="1")
     manage(env, "migrate", "-v0")
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
@@ -68,7 +69,7 @@ def test_serve_runs_web_and_workers_and_stops_them_all(served):
     assert status == 200 and len(js) > 100_000
     assert get(f"{base}/api/projects")[0] == 200
     workers = children_of(proc.pid)
-    assert len(workers) == 2  # daphne and qcluster
+    assert len(workers) == 3  # daphne, qcluster and the indexer
     # when
     proc.send_signal(signal.SIGTERM)
     # then

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from stxworx.processes import supervise, workers_default
@@ -16,6 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, **options):
         self.stdout.write(f"Serving on http://{host}:{port} (Ctrl-C stops everything)")
-        code = supervise(workers_default(host, port))
+        indexer = settings.CHAINSYNC["ENABLED"]
+        code = supervise(workers_default(host, port, indexer=indexer))
         if code:
             raise SystemExit(code)
