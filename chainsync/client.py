@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -537,6 +537,43 @@ class StacksApiClient:
         path = PRINCIPAL_TXS.path(principal=_principal(principal_id))
         data = self._get_json(PRINCIPAL_TXS, path, params)
         return _parse(PRINCIPAL_TXS, _principal_tx_page, data)
+
+    def principal_transaction_pages(
+        self, principal_id: str, *, limit: int = PRINCIPAL_TXS_MAX_LIMIT
+    ) -> Iterator[tuple[TxSummary, ...]]:
+        """Pages of a principal's txs from the head to older ones (each newest first), one request
+        each, so a caller can store them as they come and stop when it reaches what it knows."""
+        cursor: str | None = None
+        while True:
+            page = self.principal_transactions(principal_id, cursor=cursor, limit=limit)
+            if not page.results:
+                return
+            yield page.results
+            if page.older_cursor is None:
+                return
+            cursor = page.older_cursor
+
+    def contract_log_pages(
+        self, contract_id: str, *, limit: int = LOGS_MAX_LIMIT
+    ) -> Iterator[tuple[ContractLog, ...]]:
+        """Pages of print events from the head to older ones (each newest first), one request
+        each. On the deprecated v1 fallback, whose offset pages shift under new events, the whole
+        walk arrives as one page (read by `contract_logs_since`)."""
+        contract_id = _contract_id(contract_id)
+        cursor: str | None = None
+        while self._use_v2_logs:
+            try:
+                page = self._contract_logs_v2(contract_id, cursor, limit)
+            except StacksApiGone:
+                self._switch("_use_v2_logs", CONTRACT_LOGS, CONTRACT_EVENTS)
+                break
+            if not page.results:
+                return
+            yield page.results
+            if page.older_cursor is None:
+                return
+            cursor = page.older_cursor
+        yield tuple(reversed(self.contract_logs_since(contract_id, limit=limit)))
 
     def principal_transactions_since(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F
@@ -32,7 +33,7 @@ from projects import services as projects_services
 from projects.models import Project
 from stxworx.errors import ApplicationError
 
-KNOWN_WINDOW = 500  # newest stored rows a walk may stop at (more than any fork is deep)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,37 +49,97 @@ def sync_state_get(*, contract_id: str) -> SyncState:
     return state
 
 
-def _known_events() -> set[tuple[str, int]]:
-    rows = ChainEvent.objects.filter(canonical=True).order_by("-id")[:KNOWN_WINDOW]
-    return {(tx_id, index) for tx_id, index in rows.values_list("tx_id", "event_index")}
-
-
-def _known_txs() -> set[str]:
-    rows = ChainTransaction.objects.filter(canonical=True).order_by("-id")[:KNOWN_WINDOW]
-    return set(rows.values_list("tx_id", flat=True))
+def _height_of(tx_id: str) -> int:
+    if not tx_id:
+        return -1
+    tx = ChainTransaction.objects.filter(tx_id=tx_id).only("block_height").first()
+    return tx.block_height if tx else -1
 
 
 def chain_fetch(*, client: StacksApiClient, contract_id: str) -> FetchResult:
-    """Store the contract's print events and calls that are newer than the stored ones.
+    """Store the contract's calls and print events that are newer than the last completed walk.
 
-    Logs are read before transactions, so the transaction walk (newer by then) covers the tx of
-    every log. Network first, then one short transaction: no lock is held during I/O.
-    Malformed prints are stored as failed events, with the reason."""
+    Walks from the head to older pages and stores each page as it arrives, so memory stays flat
+    however long the history. A walk stops at a row stored by an earlier, completed walk (at or
+    below the height of the newest one it stored: an interrupted walk is redone from the head,
+    and a row orphaned by a fork cannot stop it). Calls are walked before prints, so every
+    print's call is stored; a print whose call is newer than that walk waits for the next poll.
+    No lock is held during I/O. Malformed prints are stored as failed events, with the reason."""
     requests_before = client.requests_made
     tip = client.status().chain_tip
-    known_events = _known_events()
-    logs = client.contract_logs_since(contract_id, known=lambda log: log.key in known_events)
-    known_txs = _known_txs()
-    txs = client.principal_transactions_since(contract_id, known=lambda t: t.tx_id in known_txs)
+    state = sync_state_get(contract_id=contract_id)
+    newest_tx, tx_count = _walk_transactions(client, contract_id, _height_of(state.newest_tx))
+    marker = ChainEvent.objects.filter(tx_id=state.newest_event.partition(":")[0]).values_list(
+        "block_height", flat=True
+    )
+    newest_event, events, malformed = _walk_logs(client, contract_id, max(marker, default=-1))
     with transaction.atomic():
-        _transactions_store(txs)
-        events, malformed = _events_store(logs)
-        state = SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)[0]
+        state = SyncState.objects.select_for_update().get(pk=state.pk)
+        state.newest_tx = newest_tx or state.newest_tx
+        state.newest_event = newest_event or state.newest_event
         state.chain_tip_height = tip.block_height if tip else state.chain_tip_height
         state.last_poll_at = timezone.now()
         state.api_requests += client.requests_made - requests_before
-        state.save(update_fields=["chain_tip_height", "last_poll_at", "api_requests"])
-    return FetchResult(len(txs), events, malformed, state.chain_tip_height)
+        state.save(
+            update_fields=[
+                "newest_tx",
+                "newest_event",
+                "chain_tip_height",
+                "last_poll_at",
+                "api_requests",
+            ]
+        )
+    return FetchResult(tx_count, events, malformed, state.chain_tip_height)
+
+
+def _fresh(
+    rows: tuple[T, ...], stored: dict[Any, int], key: Any, known: int
+) -> tuple[list[T], bool]:
+    """The rows of a newest-first page above the first one stored at or below `known`, minus
+    those already stored; and whether that stop was reached."""
+    fresh = []
+    for row in rows:
+        height = stored.get(key(row))
+        if height is not None and height <= known:
+            return fresh, True
+        if height is None:
+            fresh.append(row)
+    return fresh, False
+
+
+def _walk_transactions(client: StacksApiClient, contract_id: str, known: int) -> tuple[str, int]:
+    newest, count = "", 0
+    for page in client.principal_transaction_pages(contract_id):
+        stored = dict(
+            ChainTransaction.objects.filter(tx_id__in=[t.tx_id for t in page]).values_list(
+                "tx_id", "block_height"
+            )
+        )
+        fresh, done = _fresh(page, stored, lambda t: t.tx_id, known)
+        newest = newest or page[0].tx_id
+        _transactions_store(fresh)
+        count += len(fresh)
+        if done:
+            break
+    return newest, count
+
+
+def _walk_logs(client: StacksApiClient, contract_id: str, known: int) -> tuple[str, int, int]:
+    newest, events, malformed = "", 0, 0
+    for page in client.contract_log_pages(contract_id):
+        stored = {
+            (tx_id, index): height
+            for tx_id, index, height in ChainEvent.objects.filter(
+                tx_id__in={log.tx_id for log in page}
+            ).values_list("tx_id", "event_index", "block_height")
+        }
+        fresh, done = _fresh(page, stored, lambda log: log.key, known)
+        created, bad, first = _events_store(fresh)
+        newest = newest or first
+        events, malformed = events + created, malformed + bad
+        if done:
+            break
+    return newest, events, malformed
 
 
 def _transactions_store(txs: Iterable[TxSummary]) -> None:
@@ -114,13 +175,14 @@ def _transactions_store(txs: Iterable[TxSummary]) -> None:
     )
 
 
-def _events_store(logs: list[ContractLog]) -> tuple[int, int]:
+def _events_store(logs: list[ContractLog]) -> tuple[int, int, str]:
+    """Store prints whose call is stored; returns (stored, malformed, newest stored key)."""
     txs = ChainTransaction.objects.in_bulk({log.tx_id for log in logs}, field_name="tx_id")
     rows, malformed = [], 0
     for log in logs:
         tx = txs.get(log.tx_id)
         if tx is None:
-            continue  # its tx is not listed yet: the next poll stores both
+            continue  # its call is newer than the transaction walk: the next poll stores both
         row = ChainEvent(
             tx_id=log.tx_id,
             event_index=log.event_index,
@@ -142,7 +204,8 @@ def _events_store(logs: list[ContractLog]) -> tuple[int, int]:
             row.project_id = event.project_id
         rows.append(row)
     created = ChainEvent.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(created), malformed
+    newest = f"{rows[0].tx_id}:{rows[0].event_index}" if rows else ""
+    return len(created), malformed, newest
 
 
 # --- amounts of new projects ---------------------------------------------------------------

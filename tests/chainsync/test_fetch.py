@@ -110,3 +110,51 @@ def test_survives_throttling_and_server_errors(hiro, api):
     hiro.inject("contract_logs", Fault.throttle(retry_after=0), times=1)
     hiro.inject("principal_transactions", Fault.error(500), times=1)
     assert fetch(api).events == 1
+
+
+def _many_completions(hiro, count: int) -> None:
+    """`count` print events, each in its own call (all on milestone 1 of project 1)."""
+    from tests.chainsync.hiro_server import events as prints
+
+    hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000])
+    for _ in range(count - 1):
+        hiro.chain.call(
+            "complete-milestone",
+            sender=FREELANCER,
+            args=[uint(1), uint(1)],
+            prints=[prints.milestone_completed(project_id=1, milestone=1, freelancer=FREELANCER)],
+        )
+
+
+def test_a_long_history_is_walked_page_by_page(hiro, api):
+    _many_completions(hiro, 130)  # two pages of logs, three of transactions
+    result = fetch(api)
+    assert result.events == 130 and result.transactions == 131
+    assert len(hiro.requests_to("contract_logs")) == 2
+    assert len(hiro.requests_to("principal_transactions")) == 3
+    heights = list(ChainEvent.objects.values_list("block_height", flat=True))
+    assert heights == sorted(heights) and len(set(heights)) == 130
+
+
+def test_an_interrupted_walk_is_redone_and_loses_nothing(hiro, api):
+    from chainsync.client import StacksApiUnavailable
+    from tests.chainsync.hiro_server import Fault
+
+    _many_completions(hiro, 130)
+    # the second page of logs (and every retry of it) fails
+    calls = {"n": 0}
+
+    def fail_second_logs_page(request):
+        if request.route == "contract_logs":
+            calls["n"] += 1
+            if calls["n"] >= 2:
+                hiro.inject("contract_logs", Fault.error(503), times=1)
+
+    hiro.before_request.append(fail_second_logs_page)
+    with pytest.raises(StacksApiUnavailable):
+        fetch(api)
+    assert ChainEvent.objects.count() == 100  # the first page is kept
+    hiro.before_request.clear()
+    result = fetch(api)
+    assert result.events == 30
+    assert ChainEvent.objects.count() == 130
