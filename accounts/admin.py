@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import RevokedToken, SignInChallenge, User, WebSocketTicket
+from stxworx.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -17,16 +18,6 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["address", "password1", "password2"]})]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Security records: visible for audit, never edited by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SignInChallenge)

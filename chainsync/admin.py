@@ -9,16 +9,11 @@ from chainsync.models import (
     ContractSettings,
     SyncState,
 )
+from stxworx.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ChainRecordAdmin(admin.ModelAdmin):
-    """The chain record is the indexer's: visible in the admin, never edited by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+class ChainRecordAdmin(ReadOnlyAdmin):
+    """The chain record and its projection are the indexer's; not even deleted by hand."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -43,16 +38,8 @@ class SyncStateAdmin(ChainRecordAdmin):
     list_display = ["contract_id", "last_indexed_height", "chain_tip_height", "last_poll_at"]
 
 
-class ChainMilestoneInline(admin.TabularInline):
+class ChainMilestoneInline(ReadOnlyInline):
     model = ChainMilestone
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ChainProject)

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from subprocess import STDOUT, Popen
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,33 +77,30 @@ def wait_for(url: str, seconds: float) -> None:
 
 
 @contextmanager
-def daphne(env: dict[str, str], log: Path) -> Iterator[str]:
-    """One daphne process serving the project; yields its base URL."""
+def serving(args: list[str], env: dict[str, str], log: Path) -> Iterator[tuple[Popen, str]]:
+    """Run `python <args> … --port N` from the project root until /healthz answers; yield the
+    process and its base URL; stop it (SIGTERM, then SIGKILL after 10 s) on the way out."""
     port = free_port()
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "stxworx.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        proc = Popen(
+            [sys.executable, *args, str(port)], cwd=ROOT, env=env, stdout=out, stderr=STDOUT
         )
         try:
             wait_for(f"http://127.0.0.1:{port}/healthz", 30)
-            yield f"http://127.0.0.1:{port}"
+            yield proc, f"http://127.0.0.1:{port}"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@contextmanager
+def daphne(env: dict[str, str], log: Path) -> Iterator[str]:
+    """One daphne process serving the project; yields its base URL."""
+    args = ["-m", "daphne", "-b", "127.0.0.1", "stxworx.asgi:application", "-p"]
+    with serving(args, env, log) as (_, base):
+        yield base

@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, free_port, manage, project_env, wait_for
+from tests.processes import manage, project_env, serving
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -40,23 +39,8 @@ def served(tmp_path):
     # The indexer runs too; point it at a closed loopback port (it backs off and keeps going).
     env = project_env(tmp_path, STACKS_API_URL="http://127.0.0.1:9", INDEXER_POLL_SECONDS="1")
     manage(env, "migrate", "-v0")
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", 30)
-        yield proc, f"http://127.0.0.1:{port}"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with serving(["manage.py", "serve", "--port"], env, tmp_path / "serve.log") as running:
+        yield running
 
 
 def test_serve_runs_web_and_workers_and_stops_them_all(served):
