@@ -11,6 +11,7 @@ register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/", include("projects.urls")),
     path("api/", include("proposals.urls")),
     path("api/", include("notifications.urls")),
+    path("api/", include("chainsync.urls")),
 ]
 
 handler400 = "stxworx.views.bad_request"

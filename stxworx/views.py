@@ -1,13 +1,39 @@
 from __future__ import annotations
 
+import logging
+
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 
+from chainsync.selectors import sync_status_get
 from stxworx.errors import error_body
+
+logger = logging.getLogger(__name__)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: 200 while the process is up."""
     return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database answers and the chain indexer lags less than
+    CHAINSYNC['MAX_LAG_BLOCKS'] blocks; 503 with the reason otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        status = sync_status_get()
+    except DatabaseError as exc:
+        logger.warning("readyz: the database does not answer: %s", exc)
+        details = {"database": "unavailable"}
+        return JsonResponse(
+            error_body("not_ready", "The database does not answer.", details), status=503
+        )
+    if status.lag >= status.max_lag:
+        message = f"The chain indexer is {status.lag} blocks behind (ready below {status.max_lag})."
+        details = {"database": "ok", "lag": status.lag, "maxLag": status.max_lag}
+        return JsonResponse(error_body("not_ready", message, details), status=503)
+    return JsonResponse({"database": "ok", "lag": status.lag})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

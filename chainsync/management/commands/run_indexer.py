@@ -5,57 +5,95 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, InterfaceError
 
 from chainsync.client import StacksApiError, chainsync_settings, stacks_api_client
-from chainsync.services import sync_failure_record, sync_once
+from chainsync.leader import (
+    Lease,
+    LeasedSession,
+    LeaseLost,
+    Poller,
+    leader_get,
+    leader_holder_new,
+    leader_ttl,
+)
+from chainsync.services import SyncResult, sync_failure_record, sync_once
 
 logger = logging.getLogger("chainsync.indexer")
-MAX_BACKOFF = 300.0
 
 
 class Command(BaseCommand):
-    help = "Follow the escrow contract: poll the Stacks API and apply its events until stopped."
+    help = (
+        "Follow the escrow contract: poll the Stacks API and apply its events until stopped. "
+        "Of several replicas, the one holding the lease polls; the others wait to take over."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="catch up to the tip, then exit")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="with --once: sync even while another indexer holds the lease",
+        )
+        parser.add_argument("--holder", help="name to hold the lease as (default host:pid:random)")
 
-    def handle(self, *args, once: bool, **options):
+    def handle(self, *args, once: bool, force: bool, holder: str | None, **options):
         conf = chainsync_settings()
-        contract_id = conf["ESCROW_CONTRACT_ID"]
-        stopping: list[int] = []
+        self.contract_id = conf["ESCROW_CONTRACT_ID"]
+        lease = Lease(
+            contract_id=self.contract_id,
+            holder=holder or leader_holder_new(),
+            ttl=leader_ttl(),
+        )
         # Stop at once, even mid-poll: every batch commits with its cursor, so an interrupted
         # poll loses nothing and the next run resumes where the last commit left off.
         signal.signal(signal.SIGTERM, _stop)
-        client = stacks_api_client()
-        failures = 0
-        while not stopping:
-            try:
-                result = sync_once(client=client, contract_id=contract_id)
-            except StacksApiError as exc:
-                failures += 1
-                sync_failure_record(contract_id=contract_id, error=str(exc))
-                if once:
-                    raise CommandError(f"the Stacks API failed: {exc}") from exc
-                wait = min(MAX_BACKOFF, float(conf["POLL_SECONDS"]) * 2**failures)
-                logger.warning("Stacks API unavailable (%s); retrying in %.0f s", exc, wait)
+        try:
+            if once:
+                self._once(lease, force=force)
             else:
-                failures = 0
-                self.stdout.write(
-                    f"{contract_id}: {result.fetched.events} new events, "
-                    f"{result.applied.applied} applied, {result.applied.failed} failed, "
-                    f"tip {result.fetched.tip_height}"
-                )
-                if once:
-                    return
-                wait = float(conf["POLL_SECONDS"])
-            _sleep(wait, stopping)
+                self._follow(lease, poll_seconds=float(conf["POLL_SECONDS"]))
+        finally:
+            _release(lease)
+
+    def _follow(self, lease: Lease, *, poll_seconds: float) -> None:
+        client = stacks_api_client(session=LeasedSession(lease))
+        poller = Poller(client=client, lease=lease, poll_seconds=poll_seconds, report=self._report)
+        while True:
+            time.sleep(poller.turn())
+
+    def _once(self, lease: Lease, *, force: bool) -> None:
+        if not lease.acquire():
+            leader, until = leader_get(contract_id=lease.contract_id)
+            then = "syncing anyway (--force)" if force else "not syncing"
+            self.stdout.write(f"{lease.contract_id}: {leader} leads (lease until {until}); {then}")
+            if not force:
+                return
+        client = stacks_api_client(session=LeasedSession(lease) if lease.held else None)
+        try:
+            self._report(sync_once(client=client, contract_id=lease.contract_id))
+        except StacksApiError as exc:
+            sync_failure_record(contract_id=lease.contract_id, error=str(exc))
+            raise CommandError(f"the Stacks API failed: {exc}") from exc
+        except LeaseLost as exc:
+            # What this poll stored stays; the new leader carries on from there.
+            self.stderr.write(f"stopped mid-poll: {exc}")
+
+    def _report(self, result: SyncResult) -> None:
+        self.stdout.write(
+            f"{self.contract_id}: {result.fetched.events} new events, "
+            f"{result.applied.applied} applied, {result.applied.failed} failed, "
+            f"tip {result.fetched.tip_height}"
+        )
 
 
 def _stop(*_: object) -> None:
     raise SystemExit(0)
 
 
-def _sleep(seconds: float, stopping: list[int]) -> None:
-    deadline = time.monotonic() + seconds
-    while not stopping and time.monotonic() < deadline:
-        time.sleep(min(0.5, deadline - time.monotonic()))
+def _release(lease: Lease) -> None:
+    """Best effort: a lease left behind lapses after its TTL anyway."""
+    try:
+        lease.release()
+    except (DatabaseError, InterfaceError) as exc:
+        logger.warning("could not release the lease of %s: %s", lease.contract_id, exc)
