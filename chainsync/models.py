@@ -92,6 +92,9 @@ class SyncState(models.Model):
     events_failed = models.PositiveBigIntegerField(default=0)
     api_requests = models.PositiveBigIntegerField(default=0)
     reorgs = models.PositiveIntegerField(default=0)
+    # What a fork changed in the record and the next settle must rebuild, kept until it has:
+    # {"touched": [on-chain ids, null for the contract's own events], "undone": [on-chain ids]}.
+    reorg_due = models.JSONField(default=dict, blank=True)
     # Leadership: one indexer at a time; another takes over when the lease lapses.
     leader = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)

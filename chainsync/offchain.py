@@ -105,6 +105,9 @@ def _project_move(sync: Sync, chain: ChainProject, target: str) -> None:
             )
         else:
             getattr(projects, f"project_{step}")(project_id=project.pk)
+    if target == S.COMPLETED:
+        # Completed again after a fork or a rebuild: reviews given before still count.
+        projects.project_reviewed_restore(project_id=project.pk)
     parties = [project.client_address, project.freelancer_address]
     news = {
         S.ACTIVE: (Notification.Type.PROJECT_FUNDED, "The escrow is funded; work can start."),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F
@@ -32,6 +32,9 @@ from chainsync.projection import (
 from projects import services as projects_services
 from projects.models import Project
 from stxworx.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from chainsync.reorg import ReorgResult, TailCheck
 
 T = TypeVar("T")
 
@@ -383,21 +386,31 @@ class SyncResult:
     fetched: FetchResult
     lookups: int
     applied: ApplyResult
+    tail: TailCheck | None = None
+    reorg: ReorgResult | None = None
 
 
 def sync_once(*, client: StacksApiClient, contract_id: str, notify: bool = True) -> SyncResult:
-    """Catch up with the chain once: fetch, look up what is missing, apply. API errors propagate
-    (the caller records them and backs off); what was stored or applied stays."""
-    fetched = chain_fetch(client=client, contract_id=contract_id)
+    """Catch up with the chain once: re-check the provisional tail for forks (chainsync.reorg),
+    fetch, look up what is missing, settle what a fork changed (rebuild, chain_reorg), apply.
+    API errors propagate (the caller records them and backs off); what was stored or applied
+    stays, and what a fork left due is settled by the next poll."""
+    from chainsync import reorg  # builds on this module
+
+    requests_before = client.requests_made
+    tail = reorg.provisional_tail_check(client=client, contract_id=contract_id)
+    probes = client.requests_made - requests_before
+    fetched = chain_fetch(client=client, contract_id=contract_id)  # counts its own requests
     requests_before = client.requests_made
     lookups = creation_args_fetch(client=client)
+    settled = reorg.reorg_settle(contract_id=contract_id, notify=notify)
     applied = events_apply(contract_id=contract_id, notify=notify)
     SyncState.objects.filter(contract_id=contract_id).update(
         last_success_at=timezone.now(),
         last_error="",
-        api_requests=F("api_requests") + client.requests_made - requests_before,
+        api_requests=F("api_requests") + probes + client.requests_made - requests_before,
     )
-    return SyncResult(fetched, lookups, applied)
+    return SyncResult(fetched, lookups, applied, tail, settled)
 
 
 def sync_failure_record(*, contract_id: str, error: str) -> None:

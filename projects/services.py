@@ -189,11 +189,23 @@ def project_funding_reject(*, project_id: int, reason: str) -> Project:
 
 @transaction.atomic
 def project_chain_unlink(*, project_id: int) -> Project:
-    """A fork undid the funding (indexer only): back to pending, milestones locked."""
+    """Forget everything the chain told this project (indexer only: a fork undid the funding, or
+    a rebuild is about to replay its events): back to pending, unlinked, no funding
+    disagreement, milestones locked with no tx. The funding tx the client recorded stays."""
     project = project_lock(project_id)
-    project.status, project.on_chain_id = Project.Status.PENDING, None
-    project.save(update_fields=["status", "on_chain_id", "updated_at"])
-    project.milestones.update(status=Milestone.Status.LOCKED)
+    project.status, project.on_chain_id, project.funding_error = Project.Status.PENDING, None, ""
+    project.save(update_fields=["status", "on_chain_id", "funding_error", "updated_at"])
+    project.milestones.update(status=Milestone.Status.LOCKED, tx_hash="")
+    return project
+
+
+@transaction.atomic
+def project_reviewed_restore(*, project_id: int) -> Project:
+    """A completed project both parties have already reviewed becomes `reviewed` again
+    (indexer only: the chain completed it anew, after a fork or a rebuild). No-op otherwise."""
+    project = project_lock(project_id)
+    if project.status == Project.Status.COMPLETED and project.reviews.count() == 2:
+        _transition(project, Project.Status.REVIEWED)
     return project
 
 
