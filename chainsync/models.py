@@ -68,7 +68,10 @@ class ChainEvent(models.Model):
             models.Index(
                 fields=["state", "block_height", "tx_index", "event_index"],
                 name="chain_event_order",
-            )
+            ),
+            models.Index(
+                fields=["block_height", "tx_index", "event_index"], name="chain_event_chain_order"
+            ),
         ]
         ordering = ["block_height", "tx_index", "event_index"]
 

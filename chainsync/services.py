@@ -45,6 +45,7 @@ class FetchResult:
     events: int
     malformed: int
     tip_height: int
+    tip_hash: str = ""
 
 
 def sync_state_get(*, contract_id: str) -> SyncState:
@@ -92,7 +93,8 @@ def chain_fetch(*, client: StacksApiClient, contract_id: str) -> FetchResult:
                 "api_requests",
             ]
         )
-    return FetchResult(tx_count, events, malformed, state.chain_tip_height)
+    tip_hash = tip.block_hash if tip else ""
+    return FetchResult(tx_count, events, malformed, state.chain_tip_height, tip_hash)
 
 
 def _fresh(
@@ -128,7 +130,10 @@ def _walk_transactions(client: StacksApiClient, contract_id: str, known: int) ->
 
 
 def _walk_logs(client: StacksApiClient, contract_id: str, known: int) -> tuple[str, int, int]:
-    newest, events, malformed = "", 0, 0
+    """Store new prints page by page. The returned marker (the newest print) is empty when any
+    print had to wait for its call: the next walk must come down to the old marker again, or a
+    newer stored print would stop it above the one that waited."""
+    newest, events, malformed, complete = "", 0, 0, True
     for page in client.contract_log_pages(contract_id):
         stored = {
             (tx_id, index): height
@@ -137,12 +142,43 @@ def _walk_logs(client: StacksApiClient, contract_id: str, known: int) -> tuple[s
             ).values_list("tx_id", "event_index", "block_height")
         }
         fresh, done = _fresh(page, stored, lambda log: log.key, known)
+        _calls_look_up(client, {log.tx_id for log in fresh})
         created, bad, first = _events_store(fresh)
+        complete = complete and (bool(first) or not fresh)
         newest = newest or first
         events, malformed = events + created, malformed + bad
         if done:
             break
-    return newest, events, malformed
+    return (newest if complete else ""), events, malformed
+
+
+def _calls_look_up(client: StacksApiClient, tx_ids: set[str]) -> None:
+    """Store, by a lookup each, the mined calls of prints that the transaction walk did not list
+    (mined between the two walks, or an API listing lagging): rare, and it saves a print from
+    waiting a poll or being stranded."""
+    missing = tx_ids - set(
+        ChainTransaction.objects.filter(tx_id__in=tx_ids).values_list("tx_id", flat=True)
+    )
+    for tx_id in sorted(missing):
+        tx = client.transaction(tx_id)
+        if not tx.canonical or tx.block_height is None:
+            continue  # not mined (yet): the print waits, and the walk is not complete
+        ChainTransaction.objects.get_or_create(
+            tx_id=tx.tx_id,
+            defaults={
+                "block_height": tx.block_height,
+                "block_hash": tx.block_hash or "",
+                "index_block_hash": tx.index_block_hash or "",
+                "burn_block_height": tx.burn_block_height or 0,
+                "block_time": datetime.fromtimestamp(tx.block_time, tz=UTC)
+                if tx.block_time
+                else None,
+                "tx_index": tx.tx_index or 0,
+                "sender": tx.sender,
+                "function_name": tx.contract_call.function_name if tx.contract_call else "",
+                "status": tx.status,
+            },
+        )
 
 
 def _transactions_store(txs: Iterable[TxSummary]) -> None:
@@ -179,7 +215,8 @@ def _transactions_store(txs: Iterable[TxSummary]) -> None:
 
 
 def _events_store(logs: list[ContractLog]) -> tuple[int, int, str]:
-    """Store prints whose call is stored; returns (stored, malformed, newest stored key)."""
+    """Store prints whose call is stored; returns (stored, malformed, newest stored key), the
+    key empty when a print had to wait for its call (so the walk does not count as complete)."""
     txs = ChainTransaction.objects.in_bulk({log.tx_id for log in logs}, field_name="tx_id")
     rows, malformed = [], 0
     for log in logs:
@@ -207,7 +244,8 @@ def _events_store(logs: list[ContractLog]) -> tuple[int, int, str]:
             row.project_id = event.project_id
         rows.append(row)
     created = ChainEvent.objects.bulk_create(rows, ignore_conflicts=True)
-    newest = f"{rows[0].tx_id}:{rows[0].event_index}" if rows else ""
+    waiting = len(rows) < len(logs)
+    newest = f"{rows[0].tx_id}:{rows[0].event_index}" if rows and not waiting else ""
     return len(created), malformed, newest
 
 
@@ -405,12 +443,50 @@ def sync_once(*, client: StacksApiClient, contract_id: str, notify: bool = True)
     lookups = creation_args_fetch(client=client)
     settled = reorg.reorg_settle(contract_id=contract_id, notify=notify)
     applied = events_apply(contract_id=contract_id, notify=notify)
+    _indexed_through(contract_id, fetched)
     SyncState.objects.filter(contract_id=contract_id).update(
         last_success_at=timezone.now(),
         last_error="",
         api_requests=F("api_requests") + probes + client.requests_made - requests_before,
     )
     return SyncResult(fetched, lookups, applied, tail, settled)
+
+
+def _indexed_through(contract_id: str, fetched: FetchResult) -> None:
+    """How far the projection is complete: the tip read by this poll when nothing canonical
+    waits, else just below the oldest waiting event (so quiet blocks do not count as lag)."""
+    waiting = (
+        ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True)
+        .order_by("block_height")
+        .values_list("block_height", flat=True)
+        .first()
+    )
+    if waiting is None:
+        height, block_hash = fetched.tip_height, fetched.tip_hash
+    else:
+        height, block_hash = waiting - 1, ""
+    SyncState.objects.filter(contract_id=contract_id).update(
+        last_indexed_height=height, last_indexed_hash=block_hash
+    )
+
+
+def contract_followed_check(*, contract_id: str) -> None:
+    """One database follows one contract: refuse to mix another contract's events into it."""
+    other = (
+        SyncState.objects.exclude(contract_id=contract_id)
+        .values_list("contract_id", flat=True)
+        .first()
+    )
+    if other is not None:
+        raise ContractMismatch(
+            f"This database follows {other}, not {contract_id}: point ESCROW_CONTRACT_ID back, "
+            "or index the new contract into a fresh database."
+        )
+
+
+class ContractMismatch(ApplicationError):
+    code = "contract_mismatch"
+    http_status = 409
 
 
 def sync_failure_record(*, contract_id: str, error: str) -> None:

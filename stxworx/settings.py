@@ -283,6 +283,11 @@ CHAINSYNC = {
     "POLL_SECONDS": float(env("INDEXER_POLL_SECONDS", "10")),
     "CONFIRMATIONS": int(env("INDEXER_CONFIRMATIONS", "6")),
     "ENABLED": env_bool("INDEXER_ENABLED", True),
+    "LEADER_TTL_SECONDS": int(env("INDEXER_LEADER_TTL_SECONDS", "60")),
+    "MAX_LAG_BLOCKS": int(env("INDEXER_MAX_LAG_BLOCKS", "30")),  # /readyz and sync-status
+    "ONCHAIN_CACHE_SECONDS": int(env("ONCHAIN_CACHE_SECONDS", "60")),
+    "VERIFY_MINUTES": int(env("VERIFY_MINUTES", "5")),  # the reconciliation schedule
+    "VERIFY_RECENT_BLOCKS": int(env("VERIFY_RECENT_BLOCKS", "1000")),
 }
 
 # --- Wallet sign-in -------------------------------------------------------------------------

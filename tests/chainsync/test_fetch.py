@@ -158,3 +158,74 @@ def test_an_interrupted_walk_is_redone_and_loses_nothing(hiro, api):
     result = fetch(api)
     assert result.events == 30
     assert ChainEvent.objects.count() == 130
+
+
+def test_a_print_whose_call_was_not_listed_is_stored_with_a_lookup(hiro, api):
+    """Regression (review): a print whose call the transaction walk did not list (mined between
+    the two walks, or the listing lagging) must not be stranded below a newer stored print."""
+    create = hiro.escrow.create_project_stx(
+        client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000]
+    )
+    hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
+    real = api.principal_transaction_pages
+
+    def without_the_create(principal, **kwargs):  # the API's listing lags
+        for page in real(principal, **kwargs):
+            yield tuple(t for t in page if t.tx_id != create.tx_id)
+
+    api.principal_transaction_pages = without_the_create
+    fetch(api)
+    assert list(ChainEvent.objects.values_list("event_name", flat=True)) == [
+        "project-created",
+        "milestone-completed",
+    ]
+    assert len(hiro.requests_to("tx_v3")) == 1  # one lookup, for the unlisted call
+    assert ChainTransaction.objects.get(tx_id=create.tx_id).function_name == "create-project-stx"
+
+
+def test_a_print_whose_call_is_not_mined_waits_and_is_not_stranded(hiro, api, monkeypatch):
+    from chainsync import services as chain_services
+
+    hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000])
+    done = hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
+    fetch(api)
+    hiro.escrow.release_milestone_stx(client=CLIENT, project_id=1, milestone=1)
+    newest = hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
+    real_lookup = chain_services._calls_look_up
+    # the release's call is neither listed nor found mined (as if still propagating)
+    release_tx = hiro.chain.blocks[-2].txs[0].tx_id
+
+    def listing_without_release(principal, **kwargs):
+        for page in real(principal, **kwargs):
+            yield tuple(t for t in page if t.tx_id != release_tx)
+
+    real = api.principal_transaction_pages
+    api.principal_transaction_pages = listing_without_release
+    monkeypatch.setattr(
+        chain_services,
+        "_calls_look_up",
+        lambda client, ids: real_lookup(client, ids - {release_tx}),
+    )
+    fetch(api)
+    names = list(ChainEvent.objects.values_list("event_name", flat=True))
+    assert names.count("milestone-released") == 0 and names.count("milestone-completed") == 2
+    # later, everything is listed: the release is fetched, nothing stranded
+    api.principal_transaction_pages = real
+    monkeypatch.setattr(chain_services, "_calls_look_up", real_lookup)
+    fetch(api)
+    assert list(ChainEvent.objects.values_list("event_name", flat=True)) == [
+        "project-created",
+        "milestone-completed",
+        "milestone-released",
+        "milestone-completed",
+    ]
+    assert done.tx_id != newest.tx_id
+
+
+def test_one_database_follows_one_contract(hiro, api):
+    from chainsync.services import ContractMismatch, contract_followed_check
+
+    fetch(api)
+    contract_followed_check(contract_id=ESCROW_CONTRACT)
+    with pytest.raises(ContractMismatch, match="follows"):
+        contract_followed_check(contract_id="SP000000000000000000002Q6VF78.other")

@@ -17,7 +17,13 @@ from chainsync.leader import (
     leader_holder_new,
     leader_ttl,
 )
-from chainsync.services import SyncResult, sync_failure_record, sync_once
+from chainsync.services import (
+    ContractMismatch,
+    SyncResult,
+    contract_followed_check,
+    sync_failure_record,
+    sync_once,
+)
 
 logger = logging.getLogger("chainsync.indexer")
 
@@ -48,6 +54,10 @@ class Command(BaseCommand):
         # Stop at once, even mid-poll: every batch commits with its cursor, so an interrupted
         # poll loses nothing and the next run resumes where the last commit left off.
         signal.signal(signal.SIGTERM, _stop)
+        try:
+            contract_followed_check(contract_id=self.contract_id)
+        except ContractMismatch as exc:
+            raise CommandError(exc.message) from exc
         try:
             if once:
                 self._once(lease, force=force)
