@@ -279,7 +279,12 @@ def _create_args_fetch(
     for tx_id, events in prints.items():
         for index, raw in events.items():
             event = _content_set(ChainEvent(tx_id=tx_id, event_index=index), raw)
-            if event.event_name == "project-created" and services.creation_amounts(event) is None:
+            # Off-chain amounts are not trusted here (no fee rate in force is known yet): only
+            # stored call arguments spare the lookup.
+            if (
+                event.event_name == "project-created"
+                and services.creation_amounts(event, fee_rate=-1) is None
+            ):
                 call = client.transaction(tx_id).contract_call
                 found[tx_id] = list((call.function_args if call else None) or ())
     return found

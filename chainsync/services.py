@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chainsync.client import ContractLog, StacksApiClient, TxSummary
@@ -20,6 +20,7 @@ from chainsync.models import ChainEvent, ChainProject, ChainTransaction, SyncSta
 from chainsync.offchain import offchain_sync
 from chainsync.projection import (
     AUDIT_ONLY,
+    FEE_DENOMINATOR,
     MAX_SLOTS,
     PROJECT_HANDLERS,
     AmountsUnknown,
@@ -252,38 +253,78 @@ def _events_store(logs: list[ContractLog]) -> tuple[int, int, str]:
 # --- amounts of new projects ---------------------------------------------------------------
 
 
-def _gross_from_offchain(event: ChainEvent) -> list[int] | None:
-    """m1..m4 from the off-chain project funded by this tx, when its terms give the printed
-    gross (then no transaction lookup is needed)."""
-    project = Project.objects.filter(funding_tx_id=event.tx_id).first()
+def _gross_from_offchain(event: ChainEvent, fee_rate: int) -> list[int] | None:
+    """m1..m4 from the off-chain project funded by this tx, when they reproduce what the print
+    says (gross, fee at `fee_rate`, number of milestones); then no transaction lookup is needed.
+    Anything else counts as unknown: the call's arguments are looked up."""
+    project = Project.objects.filter(funding_tx_id=event.tx_id).only("pk").first()
     if project is None:
         return None
     amounts = list(project.milestones.order_by("number").values_list("amount", flat=True))
-    if len(amounts) > MAX_SLOTS or sum(amounts) != int(event.payload.get("gross-amount", -1)):
+    if len(amounts) > MAX_SLOTS:
         return None
-    return [*amounts, *[0] * (MAX_SLOTS - len(amounts))]
-
-
-def creation_amounts(event: ChainEvent) -> list[int] | None:
-    tx = ChainTransaction.objects.filter(tx_id=event.tx_id).first()
-    return create_args_amounts(tx) or _gross_from_offchain(event)
-
-
-def creation_args_fetch(*, client: StacksApiClient) -> int:
-    """Look up the arguments of pending project-created calls whose amounts nothing stored
-    gives: one transaction request each. Returns how many were fetched."""
-    fetched = 0
-    pending = ChainEvent.objects.filter(
-        event_name="project-created", state=ChainEvent.State.PENDING, canonical=True
+    p = event.payload
+    fee = sum(m * fee_rate // FEE_DENOMINATOR for m in amounts)
+    fits = (
+        sum(amounts) == int(p.get("gross-amount", -1))
+        and fee == int(p.get("fee-collected", -1))
+        and len(amounts) == int(p.get("num-milestones", -1))
     )
-    for event in pending:
-        if creation_amounts(event) is not None:
-            continue
-        tx = client.transaction(event.tx_id)
-        args = list((tx.contract_call.function_args if tx.contract_call else None) or ())
-        ChainTransaction.objects.filter(tx_id=event.tx_id).update(function_args=args)
-        fetched += 1
-    return fetched
+    return [*amounts, *[0] * (MAX_SLOTS - len(amounts))] if fits else None
+
+
+def creation_amounts(event: ChainEvent, fee_rate: int) -> list[int] | None:
+    tx = ChainTransaction.objects.filter(tx_id=event.tx_id).only("function_args").first()
+    return create_args_amounts(tx) or _gross_from_offchain(event, fee_rate)
+
+
+def creation_args_fetch(*, client: StacksApiClient, contract_id: str) -> int:
+    """Look up the arguments of pending project-created calls whose amounts nothing stored
+    gives: one transaction request each. Reads the pending events in chunks, so memory stays
+    flat. Returns how many were fetched."""
+    fetched, after = 0, 0
+    while True:
+        chunk = list(
+            ChainEvent.objects.filter(
+                event_name="project-created",
+                state=ChainEvent.State.PENDING,
+                canonical=True,
+                pk__gt=after,
+            )
+            .only("pk", "tx_id", "payload", "block_height", "tx_index", "event_index")
+            .order_by("pk")[:500]
+        )
+        for event in chunk:
+            if creation_amounts(event, fee_rate_at(event, contract_id)) is None:
+                _args_fetch(client, event.tx_id)
+                fetched += 1
+        if len(chunk) < 500:
+            return fetched
+        after = chunk[-1].pk
+
+
+def fee_rate_at(event: ChainEvent, contract_id: str) -> int:
+    """The fee rate the contract applied to `event`'s call: the last fee-rate-updated before it
+    in chain order that still waits to be applied, else the applied settings."""
+    earlier = (
+        ChainEvent.objects.filter(
+            event_name="fee-rate-updated", state=ChainEvent.State.PENDING, canonical=True
+        )
+        .filter(
+            Q(block_height__lt=event.block_height)
+            | Q(block_height=event.block_height, tx_index__lt=event.tx_index)
+        )
+        .order_by("-block_height", "-tx_index", "-event_index")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    return int(earlier["new-rate"]) if earlier else settings_get(contract_id).fee_rate
+
+
+def _args_fetch(client: StacksApiClient, tx_id: str) -> None:
+    tx = client.transaction(tx_id)
+    args = list((tx.contract_call.function_args if tx.contract_call else None) or ())
+    ChainTransaction.objects.filter(tx_id=tx_id).update(function_args=args)
 
 
 # --- applying events to the projection -----------------------------------------------------
@@ -301,10 +342,11 @@ def _apply_one(event: ChainEvent, contract_id: str) -> ChainProject | None:
     batch stops there)."""
     name = event.event_name
     if name == "project-created":
-        gross = creation_amounts(event)
+        fee_rate = settings_get(contract_id).fee_rate
+        gross = creation_amounts(event, fee_rate)
         if gross is None:
             raise AmountsUnknown(event.tx_id)
-        return on_project_created(event, gross, settings_get(contract_id).fee_rate)
+        return on_project_created(event, gross, fee_rate)
     if name in PROJECT_HANDLERS:
         return PROJECT_HANDLERS[name](event)
     if name not in AUDIT_ONLY:
@@ -440,7 +482,7 @@ def sync_once(*, client: StacksApiClient, contract_id: str, notify: bool = True)
     probes = client.requests_made - requests_before
     fetched = chain_fetch(client=client, contract_id=contract_id)  # counts its own requests
     requests_before = client.requests_made
-    lookups = creation_args_fetch(client=client)
+    lookups = creation_args_fetch(client=client, contract_id=contract_id)
     settled = reorg.reorg_settle(contract_id=contract_id, notify=notify)
     applied = events_apply(contract_id=contract_id, notify=notify)
     _indexed_through(contract_id, fetched)

@@ -47,7 +47,7 @@ class Project(TimeStampedModel):
     freelancer_address = models.CharField(max_length=64, blank=True, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     on_chain_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
-    funding_tx_id = models.CharField(max_length=66, blank=True)
+    funding_tx_id = models.CharField(max_length=66, blank=True, db_index=True)
     funding_error = models.TextField(
         blank=True, help_text="Why the funding transaction did not match this project."
     )

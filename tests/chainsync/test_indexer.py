@@ -245,3 +245,17 @@ def test_run_indexer_once_reports_an_unreachable_api(settings):
     with override_settings(CHAINSYNC=conf), pytest.raises(CommandError, match="Stacks API"):
         call_command("run_indexer", "--once")
     assert SyncState.objects.get(contract_id=ESCROW_CONTRACT).last_error
+
+
+def test_off_chain_amounts_with_the_right_total_but_another_split_are_looked_up(hiro, api):
+    """Regression (bench): [10, 10] off chain, funded as [9, 11]: same gross, another fee. The
+    amounts must come from the call, the project must be indexed, and the link refused."""
+    project = pending_project(amounts=(10, 10))
+    fund(hiro, project, amounts=[9, 11])
+    result = sync(api)
+    assert result.lookups == 1
+    chain = ChainProject.objects.get(on_chain_id=1)
+    assert [int(m.gross_amount) for m in chain.milestones.all()] == [9, 11]
+    project.refresh_from_db()
+    assert project.status == "pending" and "milestone amounts" in project.funding_error
+    assert ChainEvent.objects.filter(state="failed").count() == 0

@@ -467,7 +467,7 @@ def test_a_second_applier_waits_for_the_first_and_applies_nothing_twice(hiro):
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
     api = StacksApiClient(hiro.url, rate_limit=0)
     services.chain_fetch(client=api, contract_id=CONTRACT)
-    services.creation_args_fetch(client=api)
+    services.creation_args_fetch(client=api, contract_id=CONTRACT)
     assert ChainEvent.objects.filter(state="pending").count() == 2
     first_applied, first_may_commit = threading.Event(), threading.Event()
     results: dict[str, services.ApplyResult] = {}
