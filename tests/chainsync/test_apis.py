@@ -16,7 +16,7 @@ from chainsync.client import StacksApiClient
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject, SyncState
 from projects.models import Project
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Fault, HiroServer
-from tests.factories import ProjectFactory
+from tests.chainsync.scenarios import fund, pending_project
 from tests.projects.test_apis import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -79,18 +79,8 @@ def api_down(settings) -> None:
 
 def linked_project(hiro: HiroServer, amounts=(10 * STX, 20 * STX)) -> Project:
     """An off-chain project, funded on chain (not yet indexed)."""
-    project = ProjectFactory(
-        client_address=CLIENT,
-        freelancer_address=FREELANCER,
-        status=Project.Status.PENDING,
-        budget=sum(amounts),
-        milestones=0,
-    )
-    for number, amount in enumerate(amounts, start=1):
-        project.milestones.create(number=number, title=f"m{number}", amount=amount)
-    tx = hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=amounts)
-    project.funding_tx_id = tx.tx_id
-    project.save(update_fields=["funding_tx_id"])
+    project = pending_project(amounts)
+    fund(hiro, project, list(amounts))
     return project
 
 

@@ -13,11 +13,6 @@ from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Pri
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(hiro) -> StacksApiClient:
-    return StacksApiClient(hiro.url, rate_limit=0, max_retries=2, backoff_base=0.01)
-
-
 def fetch(api: StacksApiClient):
     return chain_fetch(client=api, contract_id=ESCROW_CONTRACT)
 

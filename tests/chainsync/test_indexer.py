@@ -9,51 +9,14 @@ from django.test import override_settings
 
 from chainsync import services
 from chainsync.clarity import string_ascii, tuple_, uint
-from chainsync.client import StacksApiClient
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject, SyncState
-from notifications.models import Notification
 from projects.models import Project
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Print
-from tests.factories import ProjectFactory
+from tests.chainsync.scenarios import fund, notes, pending_project, sync
 
 pytestmark = pytest.mark.django_db
 
 STX = 1_000_000
-
-
-@pytest.fixture
-def api(hiro) -> StacksApiClient:
-    return StacksApiClient(hiro.url, rate_limit=0, max_retries=2, backoff_base=0.01)
-
-
-def sync(api: StacksApiClient) -> services.SyncResult:
-    return services.sync_once(client=api, contract_id=ESCROW_CONTRACT)
-
-
-def pending_project(amounts=(10 * STX, 20 * STX)) -> Project:
-    """An off-chain project whose proposal was accepted: waiting for the escrow."""
-    project = ProjectFactory(
-        client_address=CLIENT,
-        freelancer_address=FREELANCER,
-        status=Project.Status.PENDING,
-        budget=sum(amounts),
-        milestones=0,
-    )
-    for number, amount in enumerate(amounts, start=1):
-        project.milestones.create(number=number, title=f"m{number}", amount=amount)
-    return project
-
-
-def fund(hiro, project: Project, amounts=None):
-    amounts = amounts or list(project.milestones.values_list("amount", flat=True))
-    tx = hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=amounts)
-    project.funding_tx_id = tx.tx_id
-    project.save(update_fields=["funding_tx_id"])
-    return tx
-
-
-def notes(type: str) -> list[str]:
-    return list(Notification.objects.filter(type=type).values_list("recipient", flat=True))
 
 
 def test_a_funded_project_becomes_active_and_follows_the_chain(hiro, api):

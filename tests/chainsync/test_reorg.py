@@ -8,25 +8,18 @@ import dataclasses
 import pytest
 
 from chainsync import reorg, services
-from chainsync.client import StacksApiClient
 from chainsync.models import ChainEvent, ChainProject, ChainTransaction, ContractSettings, SyncState
 from tests.chainsync.hiro_server import (
     CLIENT,
     ESCROW_CONTRACT,
     FREELANCER,
-    HiroServer,
     Print,
     events,
 )
-from tests.chainsync.scenarios import STX, api_client, fund, notes, pending_project, sync
+from tests.chainsync.scenarios import STX, fund, notes, pending_project, sync
 from tests.factories import make_address
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(hiro: HiroServer) -> StacksApiClient:
-    return api_client(hiro)
 
 
 def event_of(tx) -> ChainEvent:

@@ -17,7 +17,6 @@ from projects.models import Project
 from tests.chainsync.hiro_server import CLIENT, DEPLOYER, FREELANCER, HiroServer, Print, events
 from tests.chainsync.scenarios import (
     STX,
-    api_client,
     chain_derived_dump,
     fund,
     indexer_settings,
@@ -26,11 +25,6 @@ from tests.chainsync.scenarios import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(hiro: HiroServer) -> StacksApiClient:
-    return api_client(hiro)
 
 
 def history(hiro: HiroServer, api: StacksApiClient) -> dict[str, Project]:

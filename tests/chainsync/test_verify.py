@@ -17,7 +17,6 @@ from chainsync.verify import live_project_ids, sync_verify
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, HiroServer
 from tests.chainsync.scenarios import (
     STX,
-    api_client,
     chain_derived_dump,
     fund,
     indexer_settings,
@@ -27,11 +26,6 @@ from tests.chainsync.scenarios import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(hiro: HiroServer) -> StacksApiClient:
-    return api_client(hiro)
 
 
 def two_projects(hiro: HiroServer, api: StacksApiClient) -> None:
