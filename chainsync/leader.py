@@ -140,6 +140,13 @@ class LeasedSession(requests.Session):
         return super().request(*args, **kwargs)
 
 
+def _failure_record_quietly(contract_id: str, error: str) -> None:
+    try:
+        sync_failure_record(contract_id=contract_id, error=error)
+    except Exception:  # the database itself may be what failed
+        logger.exception("could not record the indexer's failure")
+
+
 @dataclass
 class Poller:
     """One replica's indexer loop, a turn at a time: lead and sync once, or follow.
@@ -171,6 +178,11 @@ class Poller:
             wait = min(MAX_BACKOFF, self.poll_seconds * 2**self.failures)
             logger.warning("Stacks API unavailable (%s); retrying in %.0f s", exc, wait)
             return wait
+        except Exception as exc:  # a bug or the database: back off, never take the server down
+            self.failures += 1
+            logger.exception("indexer poll failed")
+            _failure_record_quietly(self.lease.contract_id, f"{type(exc).__name__}: {exc}")
+            return min(MAX_BACKOFF, self.poll_seconds * 2**self.failures)
         self.failures = 0
         self.report(result)
         return self.poll_seconds

@@ -11,6 +11,7 @@ from notifications.models import Notification
 from notifications.services import notification_create
 from projects import services as projects
 from projects.models import Milestone, Project
+from stxworx.errors import InvalidTransition
 
 S, M = Project.Status, Milestone.Status
 
@@ -96,7 +97,12 @@ def _project_move(sync: Sync, chain: ChainProject, target: str) -> None:
     current = project.status
     if current == target or (current == S.REVIEWED and target == S.COMPLETED):
         return
-    for step in PROJECT_PATHS.get((current, target), [target]):
+    path = PROJECT_PATHS.get((current, target))
+    if path is None:  # reported on the event; verify_sync and resync repair it
+        raise InvalidTransition(
+            f"No chain path from {current} to {target} for project {project.pk}."
+        )
+    for step in path:
         if step == "activate":
             projects.project_activate(
                 project_id=project.pk,

@@ -222,3 +222,19 @@ def test_off_chain_amounts_with_the_right_total_but_another_split_are_looked_up(
     project.refresh_from_db()
     assert project.status == "pending" and "milestone amounts" in project.funding_error
     assert ChainEvent.objects.filter(state="failed").count() == 0
+
+
+def test_an_off_chain_project_out_of_step_is_reported_on_the_event_not_a_crash(hiro, api):
+    """The chain is right: a linked project that cannot follow (here: cancelled by hand behind
+    the indexer's back) leaves the projection applied and the reason on the event."""
+    project = pending_project()
+    fund(hiro, project)
+    sync(api)
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.CANCELLED)
+    hiro.escrow.file_dispute(sender=CLIENT, project_id=1, milestone=1)
+    result = sync(api)
+    assert result.applied.failed == 0
+    event = ChainEvent.objects.get(event_name="dispute-filed")
+    assert event.state == "applied"
+    assert event.error.startswith("off-chain project not updated")
+    assert ChainProject.objects.get(on_chain_id=1).disputes.count() == 1

@@ -42,7 +42,7 @@ from chainsync.models import ChainEvent, ChainMilestone, SyncState
 from notifications.models import Notification
 from projects.models import Project
 from tests.chainsync.hiro_server import ESCROW_CONTRACT, FREELANCER, HiroServer
-from tests.chainsync.test_indexer import fund, pending_project
+from tests.chainsync.scenarios import fund, pending_project
 
 CONTRACT = ESCROW_CONTRACT
 
@@ -501,3 +501,23 @@ def test_a_second_applier_waits_for_the_first_and_applies_nothing_twice(hiro):
     assert Notification.objects.filter(type="project_funded").count() == 2
     assert Notification.objects.filter(type="milestone_submitted").count() == 1
     print(f"appliers ran on {connection.vendor}")
+
+
+@pytest.mark.django_db
+def test_an_unexpected_failure_backs_off_and_does_not_stop_the_loop(hiro, monkeypatch):
+    """The indexer runs beside the server under one supervisor: a bug in a poll must not end
+    the process (it would stop the web server with it)."""
+    from chainsync import leader as leader_module
+
+    lease = leader_module.Lease(contract_id=CONTRACT, holder="h:1:a", ttl=60)
+    poller = leader_module.Poller(
+        client=StacksApiClient(hiro.url, rate_limit=0), lease=lease, poll_seconds=1
+    )
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(leader_module, "sync_once", broken)
+    assert poller.turn() == 2  # backed off
+    assert poller.turn() == 4
+    assert SyncState.objects.get(contract_id=CONTRACT).last_error == "RuntimeError: a bug"
