@@ -84,7 +84,10 @@ def offchain_sync(chain: ChainProject, event: ChainEvent, *, notify: bool) -> No
         return
     project = Project.objects.get(pk=chain.project_id)
     sync = Sync(project, event, notify)
+    current = dict(project.milestones.values_list("number", "status"))
     for number, status in milestone_statuses_from_chain(chain).items():
+        if current.get(number) == status:
+            continue  # one read instead of a locked read per milestone per event
         if projects.milestone_chain_status(
             project_id=project.pk, number=number, status=status, tx_id=event.tx_id
         ):
