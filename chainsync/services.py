@@ -357,6 +357,8 @@ def _apply_one(event: ChainEvent, contract_id: str) -> ChainProject | None:
 def _offchain(chain: ChainProject, event: ChainEvent, *, notify: bool) -> str:
     """The off-chain project's part. The chain is right whatever happens here: a failure is
     reported on the event (verify_sync and resync repair it), never undoes the projection."""
+    if chain.project_id is None and event.event_name != "project-created":
+        return ""  # an on-chain-only project: nothing off chain to keep in step (no savepoint)
     try:
         with transaction.atomic():
             if event.event_name == "project-created":
