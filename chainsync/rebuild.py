@@ -5,9 +5,9 @@ projection, and the same result as indexing that record event by event did."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import groupby, islice
+from itertools import groupby
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -170,7 +170,7 @@ def _replay(
 ) -> RebuildResult:
     applied = failed = 0
     blocked = False
-    for chunk in _chunks(pks, REPLAY_BATCH):
+    for chunk in record.chunks(pks, REPLAY_BATCH):
         rows = ChainEvent.objects.in_bulk(chunk)
         done, blocked = _apply_runs([rows[pk] for pk in chunk], fresh, contract_id)
         ChainEvent.objects.bulk_update(done, ["state", "error", "applied_at"])
@@ -200,9 +200,3 @@ def _apply_runs(
 def _tenth(before: int, after: int, total: int) -> bool:
     """Whether replaying from `before` to `after` of `total` crossed a tenth (long runs only)."""
     return total > REPLAY_BATCH and (10 * before) // total != (10 * after) // total
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk

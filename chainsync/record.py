@@ -15,7 +15,7 @@ changed) and, between the tail check and the settle after the fetch, kept in the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -26,7 +26,6 @@ from django.db.models import Min, QuerySet
 
 from chainsync import services
 from chainsync.client import StacksApiClient, TxSummary
-from chainsync.events import MalformedEvent, json_safe, print_parse
 from chainsync.models import ChainEvent, ChainTransaction, SyncState
 
 ORPHANED = "pending"  # what the API says of an orphaned tx: back in the mempool
@@ -71,9 +70,10 @@ class _Stored(NamedTuple):
     project_id: int | None
 
 
-def _chunks(items: Iterable[int]) -> Iterable[list[int]]:
+def chunks(items: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+    """`items` in lists of `size` (ids for `IN (...)`, rows for a batch)."""
     iterator = iter(items)
-    while chunk := list(islice(iterator, CHUNK)):
+    while chunk := list(islice(iterator, size)):
         yield chunk
 
 
@@ -278,7 +278,7 @@ def _create_args_fetch(
     found = {}
     for tx_id, events in prints.items():
         for index, raw in events.items():
-            event = _content_set(ChainEvent(tx_id=tx_id, event_index=index), raw)
+            event = services.event_content_set(ChainEvent(tx_id=tx_id, event_index=index), raw)
             # Off-chain amounts are not trusted here (no fee rate in force is known yet): only
             # stored call arguments spare the lookup.
             if (
@@ -323,9 +323,9 @@ def _txs_flag(listed: set[str], height: int) -> None:
     flags = list(rows.values_list("pk", "tx_id", "canonical"))
     readmit = [pk for pk, tx_id, canonical in flags if tx_id in listed and not canonical]
     orphan = [pk for pk, tx_id, canonical in flags if tx_id not in listed and canonical]
-    for chunk in _chunks(readmit):
+    for chunk in chunks(readmit):
         ChainTransaction.objects.filter(pk__in=chunk).update(canonical=True)
-    for chunk in _chunks(orphan):
+    for chunk in chunks(orphan):
         ChainTransaction.objects.filter(pk__in=chunk).update(canonical=False, status=ORPHANED)
 
 
@@ -350,13 +350,16 @@ def _events_sync(
             row = stored.pop((tx_id, index), None)
             if row is None:
                 new.append(
-                    _placed(_content_set(ChainEvent(tx_id=tx_id, event_index=index), raw), tx)
+                    services.event_placed(
+                        services.event_content_set(ChainEvent(tx_id=tx_id, event_index=index), raw),
+                        tx,
+                    )
                 )
                 changes.touched.add(new[-1].project_id)
             elif row.raw_hex != raw:
                 changes.update(_content_replace(row, raw, tx))
             elif _moved(row, tx):
-                moved.append(_placed(ChainEvent(pk=row.pk), tx))
+                moved.append(services.event_placed(ChainEvent(pk=row.pk), tx))
                 changes.touched.add(row.project_id)
     ChainEvent.objects.bulk_create(new)
     ChainEvent.objects.bulk_update(moved, PLACE_FIELDS, batch_size=CHUNK)
@@ -365,7 +368,9 @@ def _events_sync(
 
 def _content_replace(row: _Stored, raw: str, tx: ChainTransaction) -> Changes:
     """The tx was executed again and printed something else at this index."""
-    event = _placed(_content_set(ChainEvent.objects.get(pk=row.pk), raw), tx)
+    event = services.event_placed(
+        services.event_content_set(ChainEvent.objects.get(pk=row.pk), raw), tx
+    )
     event.save()
     undone = {row.project_id} if row.state == ChainEvent.State.APPLIED else set()
     return Changes(touched={row.project_id, event.project_id}, undone=undone)
@@ -378,7 +383,7 @@ def _events_orphan(rows: Iterable[_Stored]) -> Changes:
         changes.touched.add(row.project_id)
         if row.state == ChainEvent.State.APPLIED:
             changes.undone.add(row.project_id)
-    for chunk in _chunks(row.pk for row in orphans):
+    for chunk in chunks(row.pk for row in orphans):
         ChainEvent.objects.filter(pk__in=chunk).update(canonical=False)
     return changes
 
@@ -391,26 +396,3 @@ def _moved(row: _Stored, tx: ChainTransaction) -> bool:
         tx.burn_block_height,
         tx.tx_index,
     )
-
-
-def _placed(event: ChainEvent, tx: ChainTransaction) -> ChainEvent:
-    event.canonical = True
-    event.block_height, event.block_hash = tx.block_height, tx.block_hash
-    event.burn_block_height, event.tx_index = tx.burn_block_height, tx.tx_index
-    event.sender, event.function_name = tx.sender, tx.function_name
-    return event
-
-
-def _content_set(event: ChainEvent, raw_hex: str) -> ChainEvent:
-    """The print's hex and what it says, as chain_fetch stores a new event (pending, or failed
-    when malformed)."""
-    event.raw_hex, event.state, event.error = raw_hex, ChainEvent.State.PENDING, ""
-    event.event_name, event.payload, event.project_id = "", {}, None
-    try:
-        parsed = print_parse(raw_hex)
-    except MalformedEvent as exc:
-        event.state, event.error = ChainEvent.State.FAILED, str(exc)
-        return event
-    event.event_name, event.payload = parsed.name, json_safe(parsed.fields)
-    event.project_id = parsed.project_id
-    return event

@@ -215,36 +215,43 @@ def _transactions_store(txs: Iterable[TxSummary]) -> None:
     )
 
 
+def event_placed(event: ChainEvent, tx: ChainTransaction) -> ChainEvent:
+    """The event, canonical, at its call's place in the chain."""
+    event.canonical = True
+    event.block_height, event.block_hash = tx.block_height, tx.block_hash
+    event.burn_block_height, event.tx_index = tx.burn_block_height, tx.tx_index
+    event.sender, event.function_name = tx.sender, tx.function_name
+    return event
+
+
+def event_content_set(event: ChainEvent, raw_hex: str) -> ChainEvent:
+    """The print's hex and what it says: pending, or failed with the reason when malformed."""
+    event.raw_hex, event.state, event.error = raw_hex, ChainEvent.State.PENDING, ""
+    event.event_name, event.payload, event.project_id = "", {}, None
+    try:
+        parsed = print_parse(raw_hex)
+    except MalformedEvent as exc:
+        event.state, event.error = ChainEvent.State.FAILED, str(exc)
+        return event
+    event.event_name, event.payload = parsed.name, json_safe(parsed.fields)
+    event.project_id = parsed.project_id
+    return event
+
+
 def _events_store(logs: list[ContractLog]) -> tuple[int, int, str]:
     """Store prints whose call is stored; returns (stored, malformed, newest stored key), the
     key empty when a print had to wait for its call (so the walk does not count as complete)."""
     txs = ChainTransaction.objects.in_bulk({log.tx_id for log in logs}, field_name="tx_id")
-    rows, malformed = [], 0
-    for log in logs:
-        tx = txs.get(log.tx_id)
-        if tx is None:
-            continue  # its call is newer than the transaction walk: the next poll stores both
-        row = ChainEvent(
-            tx_id=log.tx_id,
-            event_index=log.event_index,
-            block_height=tx.block_height,
-            block_hash=tx.block_hash,
-            burn_block_height=tx.burn_block_height,
-            tx_index=tx.tx_index,
-            sender=tx.sender,
-            function_name=tx.function_name,
-            raw_hex=log.value_hex,
+    rows = [
+        event_content_set(
+            event_placed(ChainEvent(tx_id=log.tx_id, event_index=log.event_index), tx),
+            log.value_hex,
         )
-        try:
-            event = print_parse(log.value_hex)
-        except MalformedEvent as exc:
-            row.state, row.error = ChainEvent.State.FAILED, str(exc)
-            malformed += 1
-        else:
-            row.event_name, row.payload = event.name, json_safe(event.fields)
-            row.project_id = event.project_id
-        rows.append(row)
+        for log in logs
+        if (tx := txs.get(log.tx_id)) is not None  # else the next poll stores both
+    ]
     created = ChainEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    malformed = sum(row.state == ChainEvent.State.FAILED for row in rows)
     waiting = len(rows) < len(logs)
     newest = f"{rows[0].tx_id}:{rows[0].event_index}" if rows and not waiting else ""
     return len(created), malformed, newest
