@@ -79,7 +79,6 @@ class SignIn:
     token: str
     claims: TokenClaims
     user: User
-    created: bool
 
 
 def sign_in_verify(
@@ -105,13 +104,11 @@ def sign_in_verify(
     _check_binding(record)
     _check_signer(record, signature, key)
     _challenge_consume(record)
-    user = User.objects.filter(address=address).first()
-    created = user is None
-    user = user or user_get_or_create(address=address)
+    user = user_get_or_create(address=address)
     if not user.is_active:
         raise SignInFailed("This account is disabled.", code="account_disabled")
     token, claims = token_issue(user=user)
-    return SignIn(token=token, claims=claims, user=user, created=created)
+    return SignIn(token=token, claims=claims, user=user)
 
 
 def _parse_signature(signature: str) -> tuple[bytes, int]:

@@ -1,20 +1,17 @@
 from __future__ import annotations
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import User
 
 
 def user_get_or_create(*, address: str) -> User:
-    """The user behind a verified address; the first sign-in creates it."""
-    user = User.objects.filter(address=address).first()
-    if user is not None:
-        return user
-    with transaction.atomic():
-        user, _ = User.objects.get_or_create(address=address)
-        if _:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
+    """The user behind a verified address; the first sign-in creates it (with no usable
+    password: wallet users never have one)."""
+    user, _ = User.objects.get_or_create(
+        address=address, defaults={"password": make_password(None)}
+    )
     return user
 
 
