@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chainsync.models import ChainDispute, ChainEvent, ChainProject
+from notifications.events import project_link
 from notifications.models import Notification
 from notifications.services import notification_create
 from projects import services as projects
@@ -73,7 +74,7 @@ class Sync:
                 type=type,
                 project_id=self.project.pk,
                 message=message,
-                link=f"/projects/{self.project.pk}",
+                link=project_link(self.project.pk),
                 payload={"txId": self.event.tx_id, "event": self.event.event_name},
             )
 

@@ -37,6 +37,7 @@ from chainsync.client import (
     chainsync_settings,
 )
 from chainsync.models import ChainTransaction, SyncState
+from notifications.events import project_link
 from notifications.models import Notification
 from notifications.services import notification_create
 from projects.models import Project
@@ -269,7 +270,7 @@ def _reorg_notify(linked: list[tuple[Project, int]]) -> int:
                     f"“{project.title}”: a chain reorganisation undid part of its on-chain "
                     "history. It now shows what the chain holds."
                 ),
-                link=f"/projects/{project.pk}",
+                link=project_link(project.pk),
                 payload={"onChainId": on_chain_id},
             )
             sent += 1

@@ -11,6 +11,11 @@ SESSION_REVOKED = "session.revoked"
 PREFERENCES_CHANGED = "preferences.changed"
 
 
+def project_link(project_id: int) -> str:
+    """Where the React app shows a project: the `link` of notifications about it."""
+    return f"/projects/{project_id}"
+
+
 def user_group(address: str) -> str:
     return f"notify.{address}"
 

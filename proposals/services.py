@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from notifications.events import project_link
 from notifications.models import Notification
 from notifications.services import notification_create
 from projects.errors import NotProjectClient
@@ -12,10 +13,6 @@ from projects.services import project_lock, project_mark_pending
 from proposals.errors import AlreadyProposed, NotProposalFreelancer, OwnProject
 from proposals.models import Proposal
 from stxworx.errors import InvalidTransition, NotFound
-
-
-def _project_link(project_id: int) -> str:
-    return f"/projects/{project_id}"
 
 
 @transaction.atomic
@@ -50,7 +47,7 @@ def proposal_create(
         type=Notification.Type.PROPOSAL_RECEIVED,
         project_id=project.pk,
         message=f"New proposal on “{project.title}”.",
-        link=_project_link(project.pk),
+        link=project_link(project.pk),
         payload={"proposalId": proposal.pk, "freelancerAddress": freelancer_address},
     )
     return proposal
@@ -111,7 +108,7 @@ def _notify(project: Project, proposal_id: int, recipient: str, type: str) -> No
         type=type,
         project_id=project.pk,
         message=f"Your proposal on “{project.title}” was {verb}.",
-        link=_project_link(project.pk),
+        link=project_link(project.pk),
         payload={"proposalId": proposal_id},
     )
 
