@@ -1,4 +1,4 @@
-"""Every write to projects, milestones and reviews. Transitions that only the chain can cause
+"""Projects, milestones and reviews. Transitions that only the chain can cause
 (`project_activate`, `project_complete`, `project_dispute_open`, `project_dispute_close`,
 `project_refund`) are for the indexer; no API calls them."""
 
