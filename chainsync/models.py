@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from chainsync.fields import U128Field
+
 
 class ChainTransaction(models.Model):
     """A call to the escrow contract, as the API reported it (success or aborted)."""
@@ -108,7 +110,6 @@ class SyncState(models.Model):
 
 # --- the projection: derived from canonical, applied events alone --------------------------
 
-AMOUNT = {"max_digits": 39, "decimal_places": 0}  # u128
 
 
 class ContractSettings(models.Model):
@@ -136,15 +137,15 @@ class ChainProject(models.Model):
     client = models.CharField(max_length=64)
     freelancer = models.CharField(max_length=64)
     token = models.CharField(max_length=4)
-    gross_amount = models.DecimalField(**AMOUNT)
-    total_amount = models.DecimalField(**AMOUNT, help_text="Net escrow.")
-    fee_paid = models.DecimalField(**AMOUNT)
+    gross_amount = U128Field()
+    total_amount = U128Field(help_text="Net escrow.")
+    fee_paid = U128Field()
     num_milestones = models.PositiveSmallIntegerField()
     created_tx = models.CharField(max_length=66)
     created_block_height = models.PositiveBigIntegerField()
     created_burn_height = models.PositiveBigIntegerField()
     refunded = models.BooleanField(default=False)
-    refunded_amount = models.DecimalField(**AMOUNT, default=0)
+    refunded_amount = U128Field(default=0)
 
     class Meta:
         ordering = ["on_chain_id"]
@@ -156,8 +157,8 @@ class ChainProject(models.Model):
 class ChainMilestone(models.Model):
     project = models.ForeignKey(ChainProject, on_delete=models.CASCADE, related_name="milestones")
     slot = models.PositiveSmallIntegerField()
-    gross_amount = models.DecimalField(**AMOUNT, null=True, blank=True)
-    amount = models.DecimalField(**AMOUNT, null=True, blank=True, help_text="Net.")
+    gross_amount = U128Field(null=True, blank=True)
+    amount = U128Field(null=True, blank=True, help_text="Net.")
     complete = models.BooleanField(default=False)
     completed_burn_height = models.PositiveBigIntegerField(null=True, blank=True)
     released = models.BooleanField(default=False)

@@ -198,14 +198,8 @@ def test_u128_amounts_beyond_2_53_are_decimal_strings_everywhere(chain, anon):
     assert event["payload"]["gross-amount"] == str(big + 1 * STX)
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="Django reads SQLite decimals through a 15-digit float context: the projection's "
-    "u128 columns lose digits past 15 significant ones (exact on PostgreSQL)",
-)
 def test_u128_amounts_keep_every_digit(chain, anon):
-    big = 2**60 + 1
+    big = 2**100 + 1
     on_chain_only(chain, milestones=(big,))
     sync(chain)
     project = anon.get("/api/blockchain/projects").json()["results"][0]
