@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "proposals",
     "chainsync",
     "notifications",
+    "files",
 ]
 
 MIDDLEWARE = [
@@ -288,6 +289,28 @@ CHAINSYNC = {
     "ONCHAIN_CACHE_SECONDS": int(env("ONCHAIN_CACHE_SECONDS", "60")),
     "VERIFY_MINUTES": int(env("VERIFY_MINUTES", "5")),  # the reconciliation schedule
     "VERIFY_RECENT_BLOCKS": int(env("VERIFY_RECENT_BLOCKS", "1000")),
+}
+
+# --- Files (IPFS) ---------------------------------------------------------------------------
+
+FILES = {
+    "MAX_BYTES": int(env("FILES_MAX_BYTES", str(25 * 1000 * 1000))),  # 25 MB
+    # Declared types accepted on upload; the bytes must also look like the type (files/sniff.py).
+    # No text/html or image/svg+xml: they run script in a browser.
+    "ALLOWED_CONTENT_TYPES": env_list(
+        "FILES_ALLOWED_CONTENT_TYPES",
+        "application/pdf,image/png,image/jpeg,image/gif,image/webp,text/plain,text/markdown,"
+        "text/csv,application/json,application/zip,video/mp4",
+    ),
+    "STORAGE_PREFIX": env("FILES_STORAGE_PREFIX", "ipfs"),  # names in Django's default storage
+    "IPFS_PINNING_URL": env("IPFS_PINNING_URL"),  # an IPFS Pinning Service API endpoint
+    "IPFS_PINNING_TOKEN": env("IPFS_PINNING_TOKEN"),
+    "IPFS_API_URL": env("IPFS_API_URL"),  # a Kubo RPC endpoint, e.g. http://127.0.0.1:5001
+    "IPFS_GATEWAY_URL": env("IPFS_GATEWAY_URL"),  # e.g. https://ipfs.io: {gateway}/ipfs/{cid}
+    "PIN_ORIGINS": env_list("IPFS_PIN_ORIGINS"),  # multiaddrs the pinning service may fetch from
+    "PIN_MAX_ATTEMPTS": int(env("IPFS_PIN_MAX_ATTEMPTS", "8")),
+    "PIN_RETRY_SECONDS": float(env("IPFS_PIN_RETRY_SECONDS", "30")),  # doubles per attempt
+    "PIN_TIMEOUT_SECONDS": float(env("IPFS_PIN_TIMEOUT_SECONDS", "30")),
 }
 
 # --- Wallet sign-in -------------------------------------------------------------------------

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from files.models import StoredFile
+from files.selectors import ipfs_link_file, stored_file_get
+from stxworx.errors import InvalidInput, NotFound
+from tests.files.factories import StoredFileFactory
+
+pytestmark = pytest.mark.django_db
+
+EMPTY_RAW = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+
+
+def test_stored_file_get_finds_a_file_by_any_form_of_its_cid() -> None:
+    stored = StoredFileFactory()
+    assert stored_file_get(cid=stored.cid) == stored
+    assert stored_file_get(cid=stored.cid.upper()) == stored  # base32 is case-blind
+
+
+def test_stored_file_get_unknown_is_not_found_and_garbage_is_invalid() -> None:
+    with pytest.raises(NotFound):
+        stored_file_get(cid=EMPTY_RAW)
+    with pytest.raises(InvalidInput) as exc:
+        stored_file_get(cid="not-a-cid")
+    assert "cid" in exc.value.extra
+
+
+def test_ipfs_link_file() -> None:
+    stored = StoredFileFactory()
+    assert ipfs_link_file("https://github.com/me/pr/1") is None
+    assert ipfs_link_file(f"ipfs://{stored.cid}") == stored
+    assert ipfs_link_file(f"IPFS://{stored.cid}/") == stored
+    with pytest.raises(InvalidInput) as unknown:
+        ipfs_link_file(f"ipfs://{EMPTY_RAW}")
+    assert unknown.value.extra == {"submissionLink": [unknown.value.message.split(": ", 1)[1]]}
+    with pytest.raises(InvalidInput):
+        ipfs_link_file("ipfs://nonsense", field="evidence")
+
+
+def test_cid_is_unique() -> None:
+    from django.db import IntegrityError
+
+    stored = StoredFileFactory()
+    with pytest.raises(IntegrityError):
+        StoredFile.objects.create(
+            cid=stored.cid,
+            sha256=stored.sha256,
+            size=1,
+            name="x",
+            content_type="text/plain",
+            uploaded_by=stored.uploaded_by,
+            storage_name="x",
+        )
