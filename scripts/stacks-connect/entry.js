@@ -1,0 +1,3 @@
+// What the review panel needs from @stacks/connect, as one global: window.StacksConnect.
+export { request, getStacksProvider, isStacksWalletInstalled } from "@stacks/connect";
+export { Cl } from "@stacks/transactions";
