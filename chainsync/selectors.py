@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -30,7 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chainsync.clarity import ClarityValue, OptionalNone, ResponseErr, UInt, clarity_to_python, uint
+from chainsync.clarity import ResponseErr, UInt
 from chainsync.client import (
     StacksApiClient,
     StacksApiError,
@@ -40,7 +39,15 @@ from chainsync.client import (
     stacks_api_client,
 )
 from chainsync.models import ChainDispute, ChainEvent, ChainMilestone, ChainProject, SyncState
-from chainsync.projection import MAX_SLOTS
+from chainsync.onchain import (
+    PARTS,
+    ContractReader,
+    Difference,
+    ProjectView,
+    project_compare,
+    project_onchain_read,
+    project_view,
+)
 from stxworx.errors import ApplicationError, NotFound
 
 DEFAULT_CONFIRMATIONS = 6
@@ -53,7 +60,6 @@ LIVE_TIMEOUT = (3.05, 10.0)
 LIVE_RETRIES = 1
 LIVE_MAX_WAIT = 2.0
 
-TOKEN_TYPES = {0: "STX", 1: "sBTC"}
 # CONTRACT.md "Error codes": the `(err uNNN)` of an aborted call.
 CONTRACT_ERRORS = {
     100: "ERR-NOT-CLIENT",
@@ -153,34 +159,43 @@ class LiveCheck:
     """The contract's own view of a project next to the indexed one.
 
     `on_chain` None with `error` None: the contract does not know the project. `error` set: the
-    API could not be read, so nothing is known (`in_sync` None)."""
+    API could not be read, so nothing is known (`in_sync` None). `differences` are
+    `{field, indexed, on_chain}` (chain_project_differences)."""
 
-    on_chain: dict[str, Any] | None
+    on_chain: ProjectView | None
     in_sync: bool | None
     differences: list[dict[str, Any]]
     error: str | None
 
 
-def chain_project_live_check(*, project: ChainProject) -> LiveCheck:
-    """Compare `project` (from chain_project_get) with the contract's read-only state."""
+def chain_project_live_check(*, on_chain_id: int, project: ChainProject | None = None) -> LiveCheck:
+    """The live on-chain state of a project (get-project, get-milestone, get-dispute, read at
+    one tip through chainsync.onchain, cached as chain_project_onchain_get says) and its
+    differences with the database, by the same comparison verify_sync uses: in sync exactly
+    when verify_sync would find nothing. `project`: the indexed row when the caller has it
+    (from chain_project_get, milestones and disputes prefetched); otherwise it is read, and a
+    project the projection lacks differs as `project`. Network I/O; never raises for the API."""
+    if project is None:
+        project = chain_project_list().filter(on_chain_id=on_chain_id).first()
     try:
-        on_chain = chain_project_onchain_get(on_chain_id=project.on_chain_id)
+        on_chain = chain_project_onchain_get(on_chain_id=on_chain_id)
     except ChainApiUnavailable as exc:
         return LiveCheck(None, None, [], exc.message)
-    differences = chain_project_differences(project=project, on_chain=on_chain)
-    return LiveCheck(on_chain, not differences, differences, None)
+    ours = None if project is None else project_view(project)
+    found = project_compare(on_chain_id=on_chain_id, ours=ours, chain=on_chain)
+    return LiveCheck(on_chain, not found, chain_project_differences(found), None)
 
 
 def chain_project_checked_get(*, on_chain_id: int) -> ChainProject:
     """chain_project_get with `.live`, its LiveCheck against the contract (network I/O)."""
     project = chain_project_get(on_chain_id=on_chain_id)
-    project.live = chain_project_live_check(project=project)
+    project.live = chain_project_live_check(on_chain_id=on_chain_id, project=project)
     return project
 
 
-def chain_project_onchain_get(*, on_chain_id: int) -> dict[str, Any] | None:
-    """The contract's `get-project` and `get-milestone` (every slot) for a project, as plain
-    data with exact ints; None when the contract has no such project.
+def chain_project_onchain_get(*, on_chain_id: int) -> ProjectView | None:
+    """The contract's view of a project (chainsync.onchain.project_onchain_read): plain data
+    with exact ints; None when the contract has no such project.
 
     Cached for CHAINSYNC['ONCHAIN_CACHE_SECONDS'] (60 s), keyed also by the project's newest
     applied event, so an entry never predates the indexed view it is compared with. A failure
@@ -199,103 +214,56 @@ def chain_project_onchain_get(*, on_chain_id: int) -> dict[str, Any] | None:
 def _onchain_cache_key(on_chain_id: int) -> str:
     newest = ChainEvent.objects.filter(project_id=on_chain_id).aggregate(at=Max("applied_at"))["at"]
     stamp = newest.timestamp() if newest else 0
-    return f"chainsync:onchain:{escrow_contract_id()}:{on_chain_id}:{stamp}"
+    return f"chainsync:onchain:v2:{escrow_contract_id()}:{on_chain_id}:{stamp}"
 
 
 def _onchain_fetch(on_chain_id: int) -> dict[str, Any]:
     contract = escrow_contract_id()
-    sender = contract.partition(".")[0]
     try:
         with _live_client() as client:
-            project = client.call_read(contract, "get-project", [uint(on_chain_id)], sender=sender)
-            if isinstance(project, OptionalNone):
-                return {"state": None}
-            milestones = [
-                client.call_read(
-                    contract, "get-milestone", [uint(on_chain_id), uint(slot)], sender=sender
-                )
-                for slot in range(1, MAX_SLOTS + 1)
-            ]
+            return {"state": project_onchain_read(ContractReader(client, contract), on_chain_id)}
     except StacksApiError as exc:
         return {"error": f"The Stacks API could not be read: {exc.message}"}
-    try:
-        return {"state": _onchain_state(project, milestones)}
     except (KeyError, TypeError, AttributeError):
-        return {"error": f"get-project/get-milestone of {contract} returned unexpected values."}
+        return {"error": f"The read-only calls of {contract} returned unexpected values."}
 
 
-def _onchain_state(project: ClarityValue, milestones: list[ClarityValue]) -> dict[str, Any]:
-    p = clarity_to_python(project)
-    return {
-        "client": p["client"],
-        "freelancer": p["freelancer"],
-        "token": TOKEN_TYPES.get(p["token-type"], str(p["token-type"])),
-        "total_amount": p["total-amount"],
-        "fee_paid": p["fee-paid"],
-        "refunded": p["refunded"],
-        "num_milestones": p["num-milestones"],
-        "created_burn_height": p["created-at"],
-        "milestones": [
-            {
-                "number": slot,
-                "amount": m["amount"],
-                "complete": m["complete"],
-                "released": m["released"],
-                "completed_burn_height": m["completed-at"],
-            }
-            for slot, value in enumerate(milestones, start=1)
-            if (m := clarity_to_python(value)) is not None
-        ],
-    }
+# The API's names for the fields of chainsync.onchain's views.
+_API_NAMES = {
+    "total_amount": "totalAmount",
+    "fee_paid": "feePaid",
+    "num_milestones": "numMilestones",
+    "created_burn_height": "createdBurnHeight",
+    "completed_burn_height": "completedBurnHeight",
+    "filed_by": "filedBy",
+    "filed_burn_height": "filedBurnHeight",
+    "resolved_in_favor_of": "resolvedInFavorOf",
+}
 
 
-_COMPARED = (
-    ("client", "client"),
-    ("freelancer", "freelancer"),
-    ("token", "token"),
-    ("totalAmount", "total_amount"),
-    ("feePaid", "fee_paid"),
-    ("refunded", "refunded"),
-)
-_MILESTONE_COMPARED = ("amount", "complete", "released")
+def chain_project_differences(differences: list[Difference]) -> list[dict[str, Any]]:
+    """chainsync.onchain's differences as the API names them: `{field, indexed, on_chain}` with
+    `field` `totalAmount`, `milestones.2.released`, `disputes.1.status`, `milestones.3` (a
+    milestone only one side has: the sides are its object or null), `project` (only one side
+    has the project: the sides are its on-chain id or null)."""
+    return [_api_difference(d) for d in differences]
 
 
-def _plain(value: Any) -> Any:
-    return int(value) if isinstance(value, Decimal) else value
+def _api_difference(d: Difference) -> dict[str, Any]:
+    path = [] if d.part == "project" else [PARTS[d.part][0], str(d.slot)]
+    if d.key is not None:
+        path.append(_API_NAMES.get(d.key, d.key))
+    if d.part == "project" and d.key is None:
+        sides = [None if side is None else d.on_chain_id for side in (d.ours, d.chain)]
+    else:
+        sides = [_api_value(side) for side in (d.ours, d.chain)]
+    return {"field": ".".join(path) or "project", "indexed": sides[0], "on_chain": sides[1]}
 
 
-def chain_project_differences(
-    *, project: ChainProject, on_chain: dict[str, Any] | None
-) -> list[dict[str, Any]]:
-    """Where the indexed project and the contract's state disagree: `{field, indexed, on_chain}`
-    with `field` named as in the API (`totalAmount`, `milestones.2.released`, `milestones.3`
-    for a milestone only one side has, `project` when the contract has none)."""
-    if on_chain is None:
-        return [{"field": "project", "indexed": project.on_chain_id, "on_chain": None}]
-    out = [
-        {"field": name, "indexed": _plain(getattr(project, key)), "on_chain": on_chain[key]}
-        for name, key in _COMPARED
-        if _plain(getattr(project, key)) != on_chain[key]
-    ]
-    indexed = {
-        m.slot: {"number": m.slot, **{k: _plain(getattr(m, k)) for k in _MILESTONE_COMPARED}}
-        for m in project.milestones.all()
-    }
-    live = {
-        m["number"]: {"number": m["number"], **{k: m[k] for k in _MILESTONE_COMPARED}}
-        for m in on_chain["milestones"]
-    }
-    for slot in sorted(indexed.keys() | live.keys()):
-        ours, theirs = indexed.get(slot), live.get(slot)
-        if ours is None or theirs is None:
-            out.append({"field": f"milestones.{slot}", "indexed": ours, "on_chain": theirs})
-            continue
-        out.extend(
-            {"field": f"milestones.{slot}.{k}", "indexed": ours[k], "on_chain": theirs[k]}
-            for k in _MILESTONE_COMPARED
-            if ours[k] != theirs[k]
-        )
-    return out
+def _api_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_API_NAMES.get(key, key): item for key, item in value.items()}
+    return value
 
 
 # --- events ---------------------------------------------------------------------------------

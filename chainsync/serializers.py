@@ -69,7 +69,7 @@ def _json_safe(value: Any) -> Any:
     }
 )
 class ChainValueField(serializers.Field):
-    """A value of either side of a difference: scalar, milestone object or null."""
+    """A value of either side of a difference: scalar, milestone or dispute object, or null."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["read_only"] = True
@@ -155,8 +155,16 @@ class OnChainMilestoneOutput(serializers.Serializer):
     completedBurnHeight = serializers.IntegerField(source="completed_burn_height")
 
 
+class OnChainDisputeOutput(serializers.Serializer):
+    milestone = serializers.IntegerField()
+    status = serializers.CharField(help_text="open or resolved.")
+    filedBy = serializers.CharField(source="filed_by")
+    filedBurnHeight = serializers.IntegerField(source="filed_burn_height")
+    resolvedInFavorOf = serializers.CharField(source="resolved_in_favor_of", allow_null=True)
+
+
 class OnChainProjectOutput(serializers.Serializer):
-    """The contract's get-project and get-milestone, read live."""
+    """The contract's get-project, get-milestone and get-dispute, read live at one tip."""
 
     client = serializers.CharField()
     freelancer = serializers.CharField()
@@ -167,12 +175,15 @@ class OnChainProjectOutput(serializers.Serializer):
     numMilestones = serializers.IntegerField(source="num_milestones")
     createdBurnHeight = serializers.IntegerField(source="created_burn_height")
     milestones = OnChainMilestoneOutput(many=True)
+    disputes = OnChainDisputeOutput(many=True)
 
 
 class DifferenceOutput(serializers.Serializer):
     field = serializers.CharField(
-        help_text="`totalAmount`, `milestones.2.released`, `milestones.3` (a milestone only "
-        "one side has), `project` (the contract has no such project)."
+        help_text="`totalAmount`, `milestones.2.released`, `disputes.1.status`, `milestones.3` "
+        "or `disputes.2` (only one side has it: that side's object, null on the other), "
+        "`project` (only one side has the project: its on-chain id, null on the other). "
+        "The same comparison as verify_sync."
     )
     indexed = ChainValueField()
     onChain = ChainValueField(source="on_chain")

@@ -10,10 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from chainsync import services
+from chainsync import selectors, services
 from chainsync.clarity import uint
 from chainsync.client import StacksApiClient
-from chainsync.models import ChainEvent, ChainMilestone, ChainProject, SyncState
+from chainsync.models import ChainDispute, ChainEvent, ChainMilestone, ChainProject, SyncState
+from chainsync.verify import project_differences
 from projects.models import Project
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Fault, HiroServer
 from tests.chainsync.scenarios import fund, pending_project
@@ -247,9 +248,13 @@ def test_project_detail_adds_the_live_state_and_agrees_with_it(chain, anon):
                 "completedBurnHeight": 0,
             },
         ],
+        "disputes": [],
     }
+    # verify_sync's reading: at one tip, a get-dispute per slot holding a milestone
     reads = [r.path.rsplit("/", 1)[1] for r in chain.requests_to("call_read")]
-    assert reads == ["get-project"] + ["get-milestone"] * 4
+    assert reads == ["get-project"] + ["get-milestone", "get-dispute"] * 2 + ["get-milestone"] * 2
+    tip = chain.chain.tip.index_hash.removeprefix("0x")
+    assert {r.params["tip"][0] for r in chain.requests_to("call_read")} == {tip}
 
 
 def test_a_tampered_projection_row_is_out_of_sync_with_the_differences(chain, anon):
@@ -268,10 +273,76 @@ def test_a_tampered_projection_row_is_out_of_sync_with_the_differences(chain, an
         {
             "field": "milestones.1",
             "indexed": None,
-            "onChain": {"number": 1, "amount": 9 * STX, "complete": False, "released": False},
+            "onChain": {
+                "number": 1,
+                "amount": 9 * STX,
+                "complete": False,
+                "completedBurnHeight": 0,
+                "released": False,
+            },
         },
         {"field": "milestones.2.released", "indexed": True, "onChain": False},
     ]
+
+
+def test_disputes_are_compared_too_and_agree_with_verify_sync(chain, anon):
+    # given: a dispute filed on chain, then resolved there, and the projection tampered with
+    on_chain_only(chain, milestones=(10 * STX, 20 * STX))
+    chain.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
+    chain.escrow.file_dispute(sender=CLIENT, project_id=1, milestone=1)
+    chain.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=2)
+    chain.escrow.file_dispute(sender=FREELANCER, project_id=1, milestone=2)
+    chain.escrow.resolve_dispute_stx(project_id=1, milestone=2, to_freelancer=False)
+    sync(chain)
+    body = anon.get("/api/blockchain/project/1").json()
+    assert body["inSync"] is True
+    filed_at = ChainDispute.objects.get(slot=1).filed_burn_height
+    assert body["onChain"]["disputes"][0] == {
+        "milestone": 1,
+        "status": "open",
+        "filedBy": CLIENT,
+        "filedBurnHeight": filed_at,
+        "resolvedInFavorOf": None,
+    }
+    assert body["onChain"]["disputes"][1]["resolvedInFavorOf"] == CLIENT
+    ChainDispute.objects.filter(slot=1).delete()
+    ChainDispute.objects.filter(slot=2).update(status="open", resolved_in_favor_of="")
+    ChainMilestone.objects.filter(slot=1).update(completed_burn_height=1)
+    # when
+    live = selectors.chain_project_live_check(on_chain_id=1)
+    # then: the API lists what verify_sync lists, field by field
+    assert live.in_sync is False
+    assert [d["field"] for d in live.differences] == [
+        "milestones.1.completedBurnHeight",
+        "disputes.1",
+        "disputes.2.status",
+        "disputes.2.resolvedInFavorOf",
+    ]
+    assert live.differences[1]["indexed"] is None
+    assert live.differences[1]["on_chain"]["filedBy"] == CLIENT
+    assert live.differences[2:] == [
+        {"field": "disputes.2.status", "indexed": "open", "on_chain": "resolved"},
+        {"field": "disputes.2.resolvedInFavorOf", "indexed": None, "on_chain": CLIENT},
+    ]
+    api = StacksApiClient(chain.url, rate_limit=0)
+    checked, found = project_differences(client=api, contract_id=ESCROW_CONTRACT)
+    assert [d.field for d in found] == [
+        "milestone 1.completed_burn_height",
+        "dispute 1",
+        "dispute 2.status",
+        "dispute 2.resolved_in_favor_of",
+    ]
+
+
+def test_the_live_check_of_a_project_the_projection_lacks(chain, anon):
+    # given: a project on chain that the indexer has not seen yet
+    on_chain_only(chain)
+    # when
+    live = selectors.chain_project_live_check(on_chain_id=1)
+    # then
+    assert (live.in_sync, live.error) == (False, None)
+    assert live.on_chain["total_amount"] == 10_800_000
+    assert live.differences == [{"field": "project", "indexed": None, "on_chain": 1}]
 
 
 def test_a_project_the_contract_does_not_know_is_out_of_sync(chain, anon):
@@ -328,7 +399,8 @@ def test_the_cache_lifetime_is_a_setting(chain, anon, settings):
     sync(chain)
     anon.get("/api/blockchain/project/1")
     anon.get("/api/blockchain/project/1")
-    assert len(chain.requests_to("call_read")) == 10
+    # each: get-project, 4 get-milestone, a get-dispute for each of the 2 milestones
+    assert len(chain.requests_to("call_read")) == 2 * 7
 
 
 def test_project_detail_of_an_unknown_project_is_a_404(chain, anon):
@@ -655,4 +727,4 @@ def test_the_stacks_api_is_never_called_inside_a_database_transaction(chain, ano
     monkeypatch.setattr(StacksApiClient, "_send", watched)
     assert anon.get("/api/blockchain/project/1").json()["inSync"] is True
     assert verify(anon, txId=create.tx_id).json()["confirmed"] is True
-    assert inside == [False] * 6  # 5 reads, 1 lookup
+    assert inside == [False] * 9  # the tip, 7 reads, 1 lookup
