@@ -3,9 +3,21 @@ it proves nothing secret, and deliverables and evidence must be verifiable by an
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections.abc import Iterator
+
+from django.core.files import File
+from django.db.models import QuerySet
+
 from files.cid import InvalidCid, cid_normalize
+from files.conf import file_storage, gateway_url
+from files.errors import FileIntegrityError
 from files.models import StoredFile
+from files.unixfs import CHUNK_SIZE, UnixfsHasher
 from stxworx.errors import InvalidInput, NotFound
+
+logger = logging.getLogger(__name__)
 
 IPFS_SCHEME = "ipfs://"
 
@@ -46,5 +58,52 @@ def ipfs_link_file(link: str, *, field: str = "submissionLink") -> StoredFile | 
     return found
 
 
-def stored_file_list(*, uploaded_by: str) -> list[StoredFile]:
-    return list(StoredFile.objects.filter(uploaded_by=uploaded_by).order_by("-pk"))
+def stored_file_list(*, uploaded_by: str) -> QuerySet[StoredFile]:
+    return StoredFile.objects.filter(uploaded_by=uploaded_by).order_by("-pk")
+
+
+def stored_file_open_verified(*, stored: StoredFile) -> File:
+    """The file's bytes, open at the start, after re-hashing them against its CID (the CID is
+    recomputed, not just the SHA-256, so what is served is what the CID names).
+
+    Raises FileIntegrityError (409) when the bytes are gone or no longer match."""
+    try:
+        handle = file_storage().open(stored.storage_name, "rb")
+    except FileNotFoundError:
+        logger.error("the bytes of %s are missing from storage", stored.cid)
+        raise _integrity_error(stored, "The file's bytes are missing.") from None
+    hasher = UnixfsHasher()
+    while chunk := handle.read(CHUNK_SIZE):
+        hasher.update(chunk)
+    if hasher.size != stored.size or hasher.cid() != stored.cid:
+        handle.close()
+        logger.error("the stored bytes of %s hash to %s", stored.cid, hasher.cid())
+        raise _integrity_error(stored, "The stored bytes no longer match the file's CID.")
+    handle.seek(0)
+    return handle
+
+
+def verified_chunks(handle: File, *, stored: StoredFile) -> Iterator[bytes]:
+    """Stream an open file, hashing again as it goes: the last chunk is held back until the
+    whole SHA-256 matches, so bytes changed after stored_file_open_verified never complete a
+    response (it is cut short, and its Content-Length tells the client)."""
+    hasher = hashlib.sha256()
+    held = b""
+    try:
+        while chunk := handle.read(CHUNK_SIZE):
+            hasher.update(chunk)
+            if held:
+                yield held
+            held = chunk
+        if hasher.hexdigest() != stored.sha256:
+            logger.error("the bytes of %s changed while being served", stored.cid)
+            raise _integrity_error(stored, "The stored bytes changed while being served.")
+        if held:
+            yield held
+    finally:
+        handle.close()
+
+
+def _integrity_error(stored: StoredFile, message: str) -> FileIntegrityError:
+    details = {"cid": stored.cid, "sha256": stored.sha256, "gateway": gateway_url(stored.cid)}
+    return FileIntegrityError(message, extra=details)

@@ -310,6 +310,7 @@ FILES = {
     "PIN_ORIGINS": env_list("IPFS_PIN_ORIGINS"),  # multiaddrs the pinning service may fetch from
     "PIN_MAX_ATTEMPTS": int(env("IPFS_PIN_MAX_ATTEMPTS", "8")),
     "PIN_RETRY_SECONDS": float(env("IPFS_PIN_RETRY_SECONDS", "30")),  # doubles per attempt
+    "PIN_POLL_SECONDS": float(env("IPFS_PIN_POLL_SECONDS", "60")),  # a queued pin's status
     "PIN_TIMEOUT_SECONDS": float(env("IPFS_PIN_TIMEOUT_SECONDS", "30")),
 }
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("proposals.urls")),
     path("api/", include("notifications.urls")),
     path("api/", include("chainsync.urls")),
+    path("api/", include("files.urls")),
 ]
 
 handler400 = "stxworx.views.bad_request"

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from files import selectors, services
+from files.conf import files_settings
+from files.errors import FileTooLarge
+from files.models import StoredFile
+from files.serializers import FileUploadInput, StoredFileOutput
+from files.sniff import INLINE_TYPES
+from files.uploads import HashedUpload, HashingUploadHandler
+from stxworx.apis import actor, validated
+
+MULTIPART_OVERHEAD = 64 * 1024  # headers, boundaries and the small fields around the file
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _output(stored: StoredFile, request: Request, code: int = status.HTTP_200_OK) -> Response:
+    return Response(StoredFileOutput(stored, context={"request": request}).data, status=code)
+
+
+class FileUploadApi(APIView):
+    """Multipart upload of one file (`file`), optionally with the `cid` the client expects.
+    201 with the new file; 200 with the existing one when the same bytes were uploaded before."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body: hash while receiving, stop at the cap.
+        max_bytes = files_settings()["MAX_BYTES"]
+        request.upload_handlers = [HashingUploadHandler(request, max_bytes=max_bytes)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": FileUploadInput},
+        responses={201: StoredFileOutput, 200: StoredFileOutput},
+    )
+    def post(self, request: Request) -> Response:
+        max_bytes = files_settings()["MAX_BYTES"]
+        if int(request.META.get("CONTENT_LENGTH") or 0) > max_bytes + MULTIPART_OVERHEAD:
+            raise FileTooLarge(max_bytes)  # refused before a byte of the body is read
+        data = validated(FileUploadInput, request.data)
+        upload = data["file"]
+        stored, created = services.stored_file_create(
+            content=upload,
+            name=upload.name,
+            content_type=upload.content_type,
+            uploaded_by=actor(request),
+            digest=services.Digest.of(upload.hasher) if isinstance(upload, HashedUpload) else None,
+            expected_cid=data.get("cid") or None,
+        )
+        return _output(stored, request, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class FileDownloadApi(APIView):
+    """The file's bytes, re-hashed against its CID before they are served (409 if they no
+    longer match). Open to anyone: what is uploaded is pinned to IPFS, public by CID."""
+
+    permission_classes = [AllowAny]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The body is the file whatever `Accept` says; errors are still JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY), 304: None})
+    def get(self, request: Request, cid: str) -> HttpResponse:
+        stored = selectors.stored_file_get(cid=cid)
+        if _matches_etag(request, stored.cid):
+            return _with_cache_headers(HttpResponseNotModified(), stored)
+        handle = selectors.stored_file_open_verified(stored=stored)
+        response = StreamingHttpResponse(
+            selectors.verified_chunks(handle, stored=stored), content_type=stored.content_type
+        )
+        response["Content-Length"] = str(stored.size)
+        response["Content-Disposition"] = content_disposition_header(
+            stored.content_type not in INLINE_TYPES, stored.name
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return _with_cache_headers(response, stored)
+
+
+class FileInfoApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=StoredFileOutput)
+    def get(self, request: Request, cid: str) -> Response:
+        return _output(selectors.stored_file_get(cid=cid), request)
+
+
+def _matches_etag(request: Request, cid: str) -> bool:
+    wanted = request.headers.get("If-None-Match", "")
+    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    return f'"{cid}"' in tags or "*" in tags
+
+
+def _with_cache_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
+    # The bytes of a CID never change: cache them for good.
+    response["ETag"] = f'"{stored.cid}"'
+    response["Cache-Control"] = IMMUTABLE
+    response["X-Ipfs-Path"] = f"/ipfs/{stored.cid}"
+    return response

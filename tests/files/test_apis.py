@@ -1,0 +1,293 @@
+"""POST /api/files, GET /api/files/:cid and /info through the API."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from multiformats import CID
+
+from files.errors import FileIntegrityError
+from files.selectors import stored_file_get, stored_file_open_verified, verified_chunks
+from files.unixfs import CHUNK_SIZE, unixfs_cid
+from tests.files.conftest import PNG
+from tests.files.test_cid import VECTORS, pattern
+
+pytestmark = pytest.mark.django_db
+
+TEXT = b"Milestone 1: the logo, final version.\n"
+
+
+def body_of(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+# --- upload ---------------------------------------------------------------------------------
+
+
+def test_upload_returns_the_cid_and_keeps_the_bytes(client_for, user, upload, media) -> None:
+    response = upload(client_for(user), TEXT, name="logo-notes.txt")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    cid = unixfs_cid(TEXT)
+    assert body["cid"] == cid
+    assert body["size"] == len(TEXT)
+    assert body["sha256"] == hashlib.sha256(TEXT).hexdigest()
+    assert body["name"] == "logo-notes.txt"
+    assert body["contentType"] == "text/plain"
+    assert body["url"] == f"http://testserver/api/files/{cid}"
+    assert body["ipfsUri"] == f"ipfs://{cid}"
+    assert body["gateway"] is None
+    assert body["uploadedBy"] == user.address
+    assert body["pinStatus"] == "unpinned"  # nothing configured to pin with
+    assert (media / "ipfs" / cid).read_bytes() == TEXT
+
+
+@pytest.mark.parametrize(
+    "vector", [v for v in VECTORS["vectors"] if 0 < v["size"] <= 5 * 2**20], ids=lambda v: v["name"]
+)
+def test_upload_cid_is_the_reference_cid(client_for, user, upload, files_conf, vector) -> None:
+    files_conf(ALLOWED_CONTENT_TYPES=["application/octet-stream"])
+    response = upload(
+        client_for(user), pattern(vector["size"]), "blob.bin", "application/octet-stream"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["cid"] == vector["cid"]
+    assert response.json()["sha256"] == vector["sha256"]
+
+
+def test_the_same_bytes_twice_are_one_file(client_for, user, upload) -> None:
+    first = upload(client_for(user), TEXT, name="a.txt")
+    again = upload(client_for("ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG"), TEXT, name="b.txt")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["cid"] == first.json()["cid"]
+    assert again.json()["name"] == "a.txt"
+    assert again.json()["uploadedBy"] == user.address
+
+
+def test_upload_needs_sign_in(anon, upload) -> None:
+    response = upload(anon, TEXT)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_an_empty_file_is_refused(client_for, user, upload, media) -> None:
+    response = upload(client_for(user), b"")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "file_empty"
+    assert response.json()["error"]["details"] == {"file": ["The file is empty."]}
+
+
+def test_a_file_over_the_cap_is_refused_while_it_arrives(
+    client_for, user, upload, files_conf, media
+) -> None:
+    files_conf(MAX_BYTES=1000)
+    response = upload(client_for(user), b"x" * 1001)
+
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "file_too_large"
+    assert error["details"]["maxBytes"] == 1000
+    assert not (media / "ipfs").exists()
+    assert upload(client_for(user), b"x" * 1000).status_code == 201  # the cap itself is fine
+
+
+def test_a_body_far_over_the_cap_is_refused_before_it_is_read(
+    client_for, user, upload, files_conf
+) -> None:
+    files_conf(MAX_BYTES=10)
+    response = upload(client_for(user), b"y" * 100_000)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "file_too_large"
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b"<html><script>alert(1)</script></html>", "text/html"),  # not on the allow-list
+        (b"<svg onload='alert(1)'/>", "image/svg+xml"),
+        (b"<html>not a png</html>", "image/png"),  # bytes that contradict the type
+        (PNG, "application/pdf"),
+        (b"\x00\x01binary", "text/plain"),
+        (b"\xff\xfe not utf-8", "text/plain"),
+    ],
+)
+def test_a_type_not_allowed_or_not_matching_the_bytes_is_refused(
+    client_for, user, upload, data, content_type
+) -> None:
+    response = upload(client_for(user), data, name="x", content_type=content_type)
+    assert response.status_code == 415, response.json()
+    assert response.json()["error"]["code"] == "unsupported_file_type"
+    assert "file" in response.json()["error"]["details"]
+
+
+def test_a_png_is_accepted_with_parameters_in_its_type(client_for, user, upload) -> None:
+    response = upload(client_for(user), PNG, name="a.png", content_type="image/PNG")
+    assert response.status_code == 201
+    assert response.json()["contentType"] == "image/png"
+
+
+def test_the_expected_cid_must_match(client_for, user, upload, media) -> None:
+    api = client_for(user)
+    other = unixfs_cid(b"something else")
+
+    wrong = upload(api, TEXT, cid=other)
+    assert wrong.status_code == 400
+    assert wrong.json()["error"]["code"] == "cid_mismatch"
+    assert wrong.json()["error"]["details"]["computedCid"] == unixfs_cid(TEXT)
+    assert not (media / "ipfs").exists()
+
+    garbage = upload(api, TEXT, cid="not-a-cid")
+    assert garbage.status_code == 400
+    assert "cid" in garbage.json()["error"]["details"]
+
+    assert upload(api, TEXT, cid=unixfs_cid(TEXT).upper()).status_code == 201
+
+
+def test_the_form_must_hold_a_file_and_nothing_unknown(client_for, user, upload) -> None:
+    api = client_for(user)
+    missing = api.post("/api/files", {"cid": unixfs_cid(TEXT)}, format="multipart")
+    assert missing.status_code == 400
+    assert "file" in missing.json()["error"]["details"]
+    unknown = upload(api, TEXT, pinStatus="pinned")
+    assert unknown.status_code == 400
+    assert "pinStatus" in unknown.json()["error"]["details"]
+    as_json = api.post("/api/files", {"file": "x"}, format="json")
+    assert as_json.status_code == 415
+
+
+def test_the_name_is_cleaned(client_for, user, upload) -> None:
+    response = upload(client_for(user), TEXT, name="../../etc/pass\x07wd.txt")
+    assert response.json()["name"] == "passwd.txt"
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def test_get_streams_the_bytes_with_their_headers(anon, client_for, user, upload) -> None:
+    cid = upload(client_for(user), TEXT, name="notes 1.txt").json()["cid"]
+
+    response = anon.get(f"/api/files/{cid}", HTTP_ACCEPT="application/octet-stream")
+
+    assert response.status_code == 200
+    assert body_of(response) == TEXT
+    assert response["Content-Type"] == "text/plain"
+    assert response["Content-Length"] == str(len(TEXT))
+    assert response["Content-Disposition"] == 'attachment; filename="notes 1.txt"'
+    assert response["ETag"] == f'"{cid}"'
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Ipfs-Path"] == f"/ipfs/{cid}"
+
+
+def test_images_are_shown_inline(anon, client_for, user, upload) -> None:
+    cid = upload(client_for(user), PNG, name="shot.png", content_type="image/png").json()["cid"]
+    response = anon.get(f"/api/files/{cid}")
+    assert response["Content-Disposition"] == 'inline; filename="shot.png"'
+    assert body_of(response) == PNG
+
+
+def test_a_multi_chunk_file_reads_back_whole_by_any_form_of_its_cid(
+    anon, client_for, user, upload, files_conf
+) -> None:
+    files_conf(ALLOWED_CONTENT_TYPES=["application/octet-stream"])
+    data = pattern(CHUNK_SIZE * 2 + 5)
+    cid = upload(client_for(user), data, "b.bin", "application/octet-stream").json()["cid"]
+    v0 = str(CID.decode(cid).set(version=0, base="base58btc"))
+    assert v0.startswith("Qm")
+
+    response = anon.get(f"/api/files/{v0}")
+    assert response.status_code == 200
+    assert body_of(response) == data
+
+
+def test_if_none_match_is_not_modified(anon, client_for, user, upload) -> None:
+    cid = upload(client_for(user), TEXT).json()["cid"]
+    response = anon.get(f"/api/files/{cid}", HTTP_IF_NONE_MATCH=f'"other", "{cid}"')
+    assert response.status_code == 304
+    assert response["ETag"] == f'"{cid}"'
+
+
+def test_malformed_cid_is_400_and_unknown_is_404(anon) -> None:
+    malformed = anon.get("/api/files/not-a-cid")
+    assert malformed.status_code == 400
+    assert malformed.json()["error"]["code"] == "validation_error"
+    unknown = anon.get(f"/api/files/{unixfs_cid(b'never uploaded')}")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "file_not_found"
+    assert anon.get("/api/files/not-a-cid/info").status_code == 400
+
+
+def test_bytes_that_no_longer_match_are_not_served(
+    anon, client_for, user, upload, media, files_conf
+) -> None:
+    files_conf(IPFS_GATEWAY_URL="https://gateway.example/")
+    cid = upload(client_for(user), TEXT).json()["cid"]
+    (media / "ipfs" / cid).write_bytes(TEXT.replace(b"final", b"draft"))
+
+    response = anon.get(f"/api/files/{cid}")
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "file_integrity_failed"
+    assert error["details"]["gateway"] == f"https://gateway.example/ipfs/{cid}"
+    assert anon.get(f"/api/files/{cid}/info").status_code == 200  # the record is still there
+
+    # uploading the same bytes again repairs the stored copy
+    assert upload(client_for(user), TEXT).status_code == 200
+    assert body_of(anon.get(f"/api/files/{cid}")) == TEXT
+
+
+def test_missing_bytes_are_not_served(anon, client_for, user, upload, media) -> None:
+    cid = upload(client_for(user), TEXT).json()["cid"]
+    (media / "ipfs" / cid).unlink()
+    response = anon.get(f"/api/files/{cid}")
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == "The file's bytes are missing."
+
+
+def test_bytes_changed_while_streaming_never_complete_the_response(
+    client_for, user, upload, media, files_conf
+) -> None:
+    files_conf(ALLOWED_CONTENT_TYPES=["application/octet-stream"])
+    data = pattern(CHUNK_SIZE + 10)
+    cid = upload(client_for(user), data, "b.bin", "application/octet-stream").json()["cid"]
+    stored = stored_file_get(cid=cid)
+    handle = stored_file_open_verified(stored=stored)
+    with Path(media / "ipfs" / cid).open("r+b") as disk:  # changed after the check
+        disk.seek(CHUNK_SIZE + 3)
+        disk.write(b"!")
+
+    sent: list[bytes] = []
+    with pytest.raises(FileIntegrityError):
+        sent.extend(verified_chunks(handle, stored=stored))
+    assert b"".join(sent) == data[:CHUNK_SIZE]  # the last chunk was held back
+
+
+def test_gateway_and_info(anon, client_for, user, upload, files_conf) -> None:
+    files_conf(IPFS_GATEWAY_URL="https://ipfs.example.org")
+    cid = upload(client_for(user), TEXT).json()["cid"]
+
+    info = anon.get(f"/api/files/{cid}/info")
+
+    assert info.status_code == 200
+    body = info.json()
+    assert body["gateway"] == f"https://ipfs.example.org/ipfs/{cid}"
+    assert body["pinStatus"] == "unpinned"
+    assert body["pinError"] is None
+    assert body["sha256"] == hashlib.sha256(TEXT).hexdigest()
+
+
+def test_the_upload_is_hashed_as_it_arrives_not_read_again(
+    client_for, user, upload, monkeypatch
+) -> None:
+    from files.services import storage
+
+    def read_again(content):
+        raise AssertionError("the service read the upload a second time")
+
+    monkeypatch.setattr(storage, "file_digest", read_again)
+    assert upload(client_for(user), TEXT).status_code == 201
