@@ -11,6 +11,13 @@ from rest_framework.views import APIView
 
 from projects import selectors, services
 from projects.serializers import (
+    AdminDisputeFilter,
+    AdminDisputeListOutput,
+    DisputeOutput,
+    DisputeReviewerOutput,
+    DisputeReviewOutput,
+    EvidenceInput,
+    EvidenceOutput,
     FundingInput,
     MilestoneOutput,
     ProjectCreateInput,
@@ -19,6 +26,7 @@ from projects.serializers import (
     ProjectUpdateInput,
     ReviewInput,
     ReviewOutput,
+    StatementInput,
     SubmissionInput,
 )
 from stxworx.apis import actor, query, validated
@@ -115,3 +123,94 @@ class ProjectReviewsApi(APIView):
         data = validated(ReviewInput, request.data)
         review = services.review_create(project_id=project_id, actor=actor(request), **data)
         return Response(ReviewOutput(review).data, status=status.HTTP_201_CREATED)
+
+
+# --- disputes -----------------------------------------------------------------------------------
+
+
+def _evidence_file(cid: str | None) -> services.EvidenceFile | None:
+    """The uploaded file a `fileCid` names (files app: 400 for a malformed CID, 404 unknown)."""
+    if not cid:
+        return None
+    from files.selectors import stored_file_get
+
+    stored = stored_file_get(cid=cid)
+    return services.EvidenceFile(stored.cid, stored.sha256, stored.name, stored.size)
+
+
+def _dispute_response(request: Request, dispute_id: int, code: int = status.HTTP_200_OK):
+    dispute = selectors.dispute_get(dispute_id=dispute_id, user=request.user)
+    output = DisputeReviewerOutput if selectors.is_dispute_reviewer(request.user) else DisputeOutput
+    return Response(output(dispute).data, status=code)
+
+
+class ProjectDisputesApi(APIView):
+    """A project's disputes: its parties and the dispute reviewers."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=DisputeOutput(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        disputes = selectors.dispute_list(project_id=project_id, user=request.user)
+        return paginate(self, request, disputes, DisputeOutput)
+
+
+class DisputeDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=DisputeOutput)
+    def get(self, request: Request, dispute_id: int) -> Response:
+        return _dispute_response(request, dispute_id)
+
+
+class DisputeStatementApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=StatementInput, responses=DisputeOutput)
+    def post(self, request: Request, dispute_id: int) -> Response:
+        data = validated(StatementInput, request.data)
+        services.dispute_statement_set(
+            dispute_id=dispute_id, actor=actor(request), statement=data["statement"]
+        )
+        return _dispute_response(request, dispute_id)
+
+
+class DisputeEvidenceApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=EvidenceInput, responses={201: EvidenceOutput})
+    def post(self, request: Request, dispute_id: int) -> Response:
+        data = validated(EvidenceInput, request.data)
+        evidence = services.evidence_submit(
+            dispute_id=dispute_id,
+            actor=actor(request),
+            description=data["description"],
+            links=data.get("links", []),
+            file=_evidence_file(data.get("fileCid")),
+        )
+        return Response(EvidenceOutput(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class AdminDisputeListApi(APIView):
+    """Every dispute, oldest first (dispute reviewers only)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[AdminDisputeFilter], responses=AdminDisputeListOutput(many=True))
+    def get(self, request: Request) -> Response:
+        filters = validated(AdminDisputeFilter, query(request))
+        disputes = selectors.admin_dispute_list(user=request.user, filters=filters)
+        return paginate(self, request, disputes, AdminDisputeListOutput)
+
+
+class AdminDisputeDetailApi(APIView):
+    """The dispute with both parties' evidence, the frozen agreement, the milestone submission,
+    the project's timeline of chain events and off-chain actions, and the contract's live state
+    with the disagreements (dispute reviewers only; reads the chain)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=DisputeReviewOutput)
+    def get(self, request: Request, dispute_id: int) -> Response:
+        review = selectors.dispute_review_get(dispute_id=dispute_id, user=request.user)
+        return Response(DisputeReviewOutput(review).data)

@@ -136,3 +136,120 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer_address} -> {self.reviewee_address}: {self.rating}"
+
+
+class Agreement(models.Model):
+    """What both sides agreed to, frozen when the client accepted a proposal: the project, its
+    milestones and the accepted proposal, as canonical JSON (sorted keys, no spaces, UTF-8) and
+    its SHA-256. A dispute is judged against this, not against later edits."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="agreement")
+    proposal = models.ForeignKey(
+        "proposals.Proposal", on_delete=models.PROTECT, related_name="agreements"
+    )
+    document = models.TextField(help_text="Canonical JSON: the exact bytes hashed.")
+    sha256 = models.CharField(max_length=64)
+    accepted_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"agreement of project {self.project_id} ({self.sha256[:12]}…)"
+
+
+class Dispute(models.Model):
+    """A dispute on one milestone, as the chain filed and closed it (the indexer alone opens and
+    closes one). A milestone has one dispute at a time; after a milestone-reset it may get a
+    new one, so the filing tx, not the milestone, identifies a dispute."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        RESOLVED = "resolved"
+        # A fork took the filing out of the chain (set when the project is rebuilt from the
+        # chain; a replay that finds the filing again reopens it).
+        VOID = "void"
+
+    class Party(models.TextChoices):
+        CLIENT = "client"
+        FREELANCER = "freelancer"
+
+    class CloseReason(models.TextChoices):
+        """The contract event that closed it (CONTRACT.md, "Event → indexer action")."""
+
+        DISPUTE_RESOLVED = "dispute-resolved"
+        MILESTONE_RELEASED = "milestone-released"
+        FORCE_RELEASED = "force-released"
+        FORCE_REFUND = "force-refund"
+        MILESTONE_RESET = "milestone-reset"
+        FULL_REFUND = "full-refund"
+        EMERGENCY_REFUND = "emergency-refund"
+
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.OPEN: {Status.RESOLVED, Status.VOID},
+        Status.RESOLVED: {Status.VOID},
+        Status.VOID: {Status.OPEN},
+    }
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="disputes")
+    milestone_number = models.PositiveSmallIntegerField()
+    filed_by = models.CharField(max_length=64, help_text="Stacks address of the party who filed.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    filed_tx_id = models.CharField(max_length=66, unique=True)
+    filed_block_height = models.PositiveBigIntegerField()
+    filed_at = models.DateTimeField()
+    resolved_in_favor_of = models.CharField(max_length=10, choices=Party.choices, blank=True)
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    resolved_tx_id = models.CharField(max_length=66, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    statement = models.TextField(max_length=5000, blank=True)
+    statement_at = models.DateTimeField(null=True, blank=True)
+    # The reviewer's decision, recorded when their wallet broadcast admin-resolve-dispute-*;
+    # the dispute turns resolved only when the indexer sees dispute-resolved.
+    rationale = models.TextField(max_length=10000, blank=True)
+    resolution_release_to_freelancer = models.BooleanField(null=True, blank=True)
+    resolution_tx_id = models.CharField(max_length=66, blank=True)
+    resolution_by = models.CharField(max_length=64, blank=True, help_text="Reviewer's address.")
+    resolution_recorded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["filed_at", "id"]
+        indexes = [models.Index(fields=["status", "filed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "milestone_number"],
+                condition=Q(status="open"),
+                name="dispute_one_open_per_milestone",
+            ),
+            models.CheckConstraint(
+                condition=Q(milestone_number__gte=1) & Q(milestone_number__lte=MAX_MILESTONES),
+                name="dispute_milestone_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} on {self.project_id}/{self.milestone_number} ({self.status})"
+
+    def can_transition(self, to: str) -> bool:
+        return to in self.TRANSITIONS[self.status]
+
+
+class Evidence(models.Model):
+    """What a party submits to a dispute. Immutable: no service edits or deletes a row. A file,
+    when any, is recorded as plain copies of the stored file's identity (no foreign key: the
+    record stays whatever happens to the upload)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="evidence")
+    submitted_by = models.CharField(max_length=64)
+    description = models.TextField(max_length=10000)
+    links = models.JSONField(default=list, blank=True)
+    file_cid = models.CharField(max_length=128, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"evidence {self.pk} on dispute {self.dispute_id} by {self.submitted_by}"

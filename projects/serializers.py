@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from projects.models import MAX_MILESTONES, Milestone, Project, Review, Token
+from projects.models import MAX_MILESTONES, Dispute, Evidence, Milestone, Project, Review, Token
 from stxworx.fields import AddressField, AmountField, StrictIntegerField
 from stxworx.serializers import StrictSerializer
 
@@ -121,3 +121,140 @@ class ReviewOutput(serializers.ModelSerializer):
             "comment",
             "createdAt",
         ]
+
+
+# --- disputes -----------------------------------------------------------------------------------
+
+
+class EvidenceFileOutput(serializers.Serializer):
+    cid = serializers.CharField(source="file_cid")
+    sha256 = serializers.CharField(source="file_sha256")
+    name = serializers.CharField(source="file_name")
+    size = serializers.IntegerField(source="file_size")
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, evidence: Evidence) -> str:
+        return f"/api/files/{evidence.file_cid}"
+
+
+class EvidenceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    disputeId = serializers.IntegerField(source="dispute_id")
+    submittedBy = serializers.CharField(source="submitted_by")
+    description = serializers.CharField()
+    links = serializers.ListField(child=serializers.CharField())
+    file = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    def get_file(self, evidence: Evidence) -> dict | None:
+        return EvidenceFileOutput(evidence).data if evidence.file_cid else None
+
+
+class DisputeOutput(serializers.Serializer):
+    """What the parties see. The reviewer's rationale shows once the chain resolved it."""
+
+    id = serializers.IntegerField()
+    projectId = serializers.IntegerField(source="project_id")
+    milestone = serializers.IntegerField(source="milestone_number")
+    status = serializers.ChoiceField(choices=Dispute.Status.choices)
+    filedBy = serializers.CharField(source="filed_by")
+    filedTxId = serializers.CharField(source="filed_tx_id")
+    filedBlockHeight = serializers.IntegerField(source="filed_block_height")
+    filedAt = serializers.DateTimeField(source="filed_at")
+    resolvedInFavorOf = BlankAsNull(source="resolved_in_favor_of", allow_null=True)
+    closeReason = BlankAsNull(source="close_reason", allow_null=True)
+    resolvedTxId = BlankAsNull(source="resolved_tx_id", allow_null=True)
+    resolvedAt = serializers.DateTimeField(source="resolved_at", allow_null=True)
+    statement = BlankAsNull(allow_null=True)
+    statementAt = serializers.DateTimeField(source="statement_at", allow_null=True)
+    rationale = serializers.SerializerMethodField()
+    evidence = EvidenceOutput(many=True)
+
+    def get_rationale(self, dispute: Dispute) -> str | None:
+        return dispute.rationale or None if dispute.status == Dispute.Status.RESOLVED else None
+
+
+class DisputeReviewerOutput(DisputeOutput):
+    """What reviewers see: the resolution in progress too."""
+
+    rationale = BlankAsNull(allow_null=True)
+    resolutionReleaseToFreelancer = serializers.BooleanField(
+        source="resolution_release_to_freelancer", allow_null=True
+    )
+    resolutionTxId = BlankAsNull(source="resolution_tx_id", allow_null=True)
+    resolutionBy = BlankAsNull(source="resolution_by", allow_null=True)
+    resolutionRecordedAt = serializers.DateTimeField(
+        source="resolution_recorded_at", allow_null=True
+    )
+
+
+class AdminDisputeListOutput(DisputeReviewerOutput):
+    evidence = None  # a list shows no evidence
+    token = serializers.CharField()
+    amount = serializers.IntegerField(allow_null=True)
+    projectTitle = serializers.CharField(source="project.title")
+
+
+class AdminDisputeFilter(StrictSerializer):
+    status = serializers.ChoiceField(choices=Dispute.Status.choices, required=False)
+    token = serializers.ChoiceField(choices=Token.choices, required=False)
+    project = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    page = serializers.CharField(required=False)
+    pageSize = serializers.CharField(required=False)
+
+
+class StatementInput(StrictSerializer):
+    statement = serializers.CharField(max_length=5000)
+
+
+class EvidenceInput(StrictSerializer):
+    description = serializers.CharField(max_length=10000)
+    links = serializers.ListField(
+        child=serializers.URLField(max_length=1000), max_length=20, required=False
+    )
+    fileCid = serializers.CharField(max_length=128, required=False)
+
+
+class ResolutionInput(StrictSerializer):
+    txId = serializers.RegexField(
+        r"^0x[0-9a-fA-F]{64}$",
+        source="tx_id",
+        error_messages={"invalid": "Must be a transaction id: 0x and 64 hex digits."},
+    )
+    rationale = serializers.CharField(max_length=10000)
+    releaseToFreelancer = serializers.BooleanField(source="release_to_freelancer")
+
+
+class AgreementOutput(serializers.Serializer):
+    document = serializers.JSONField()
+    sha256 = serializers.CharField()
+    intact = serializers.BooleanField(help_text="The stored document still hashes to sha256.")
+    acceptedAt = serializers.DateTimeField(source="accepted_at")
+
+
+class TimelineEntryOutput(serializers.Serializer):
+    at = serializers.DateTimeField(allow_null=True)
+    source = serializers.ChoiceField(choices=["chain", "offchain"])
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    txId = serializers.CharField(required=False)
+    blockHeight = serializers.IntegerField(required=False)
+    canonical = serializers.BooleanField(required=False)
+
+
+class PartyEvidenceOutput(serializers.Serializer):
+    client = EvidenceOutput(many=True)
+    freelancer = EvidenceOutput(many=True)
+
+
+class DisputeReviewOutput(serializers.Serializer):
+    dispute = DisputeReviewerOutput()
+    project = ProjectOutput()
+    milestone = MilestoneOutput(allow_null=True)
+    agreement = AgreementOutput(allow_null=True)
+    evidence = PartyEvidenceOutput()
+    timeline = TimelineEntryOutput(many=True)
+    chain = serializers.JSONField(
+        help_text="{available, error, project, milestone, dispute, disagreements, inSync}: the "
+        "contract's read-only state and each {field, database, chain} where they differ."
+    )

@@ -17,3 +17,28 @@ urlpatterns = [
         "projects/<id:project_id>/reviews", apis.ProjectReviewsApi.as_view(), name="project-reviews"
     ),
 ]
+
+urlpatterns += [
+    path(
+        "projects/<id:project_id>/disputes",
+        apis.ProjectDisputesApi.as_view(),
+        name="project-disputes",
+    ),
+    path("disputes/<id:dispute_id>", apis.DisputeDetailApi.as_view(), name="dispute-detail"),
+    path(
+        "disputes/<id:dispute_id>/statement",
+        apis.DisputeStatementApi.as_view(),
+        name="dispute-statement",
+    ),
+    path(
+        "disputes/<id:dispute_id>/evidence",
+        apis.DisputeEvidenceApi.as_view(),
+        name="dispute-evidence",
+    ),
+    path("admin/disputes", apis.AdminDisputeListApi.as_view(), name="admin-disputes"),
+    path(
+        "admin/disputes/<id:dispute_id>",
+        apis.AdminDisputeDetailApi.as_view(),
+        name="admin-dispute-detail",
+    ),
+]

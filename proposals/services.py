@@ -9,7 +9,7 @@ from notifications.models import Notification
 from notifications.services import notification_create
 from projects.errors import NotProjectClient
 from projects.models import Project
-from projects.services import project_lock, project_mark_pending
+from projects.services import agreement_freeze, project_lock, project_mark_pending
 from proposals.errors import AlreadyProposed, NotProposalFreelancer, OwnProject
 from proposals.models import Proposal
 from stxworx.errors import InvalidTransition, NotFound
@@ -95,6 +95,7 @@ def proposal_accept(*, proposal_id: int, actor: str) -> Proposal:
         status=Proposal.Status.REJECTED, updated_at=proposal.updated_at
     )
     project_mark_pending(project=project, freelancer_address=proposal.freelancer_address)
+    agreement_freeze(project=project, proposal=proposal)
     _notify(project, proposal.pk, proposal.freelancer_address, Notification.Type.PROPOSAL_ACCEPTED)
     for pk, address in rejected:
         _notify(project, pk, address, Notification.Type.PROPOSAL_REJECTED)

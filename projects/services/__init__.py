@@ -8,6 +8,20 @@ and `projects.services.<fn>` name every service:
 - disputes: disputes as the chain files and closes them, statements, evidence, resolutions
 """
 
+from projects.services.agreements import (
+    agreement_canonical,
+    agreement_freeze,
+    agreement_sha256,
+)
+from projects.services.disputes import (
+    EvidenceFile,
+    dispute_chain_closed,
+    dispute_chain_filed,
+    dispute_resolution_record,
+    dispute_statement_set,
+    evidence_submit,
+    project_disputes_chain_closed,
+)
 from projects.services.lifecycle import (
     EDITABLE_FIELDS,
     MilestoneSpec,
@@ -32,7 +46,16 @@ from projects.services.lifecycle import (
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "EvidenceFile",
     "MilestoneSpec",
+    "agreement_canonical",
+    "agreement_freeze",
+    "agreement_sha256",
+    "dispute_chain_closed",
+    "dispute_chain_filed",
+    "dispute_resolution_record",
+    "dispute_statement_set",
+    "evidence_submit",
     "milestone_chain_status",
     "milestone_submission_record",
     "project_activate",
@@ -42,6 +65,7 @@ __all__ = [
     "project_create",
     "project_dispute_close",
     "project_dispute_open",
+    "project_disputes_chain_closed",
     "project_funding_record",
     "project_funding_reject",
     "project_lock",

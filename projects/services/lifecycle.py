@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from projects.errors import AlreadyReviewed, NotProjectClient, NotProjectFreelancer, NotProjectParty
-from projects.models import MAX_MILESTONES, Milestone, Project, Review
+from projects.models import MAX_MILESTONES, Dispute, Milestone, Project, Review
 from stxworx.errors import InvalidInput, InvalidTransition, NotFound
 
 EDITABLE_FIELDS = ("title", "description", "category", "skills", "token")
@@ -191,12 +191,28 @@ def project_funding_reject(*, project_id: int, reason: str) -> Project:
 def project_chain_unlink(*, project_id: int) -> Project:
     """Forget everything the chain told this project (indexer only: a fork undid the funding, or
     a rebuild is about to replay its events): back to pending, unlinked, no funding
-    disagreement, milestones locked with no tx. The funding tx the client recorded stays."""
+    disagreement, milestones locked with no tx, disputes void. The funding tx the client
+    recorded stays."""
     project = project_lock(project_id)
     project.status, project.on_chain_id, project.funding_error = Project.Status.PENDING, None, ""
     project.save(update_fields=["status", "on_chain_id", "funding_error", "updated_at"])
     project.milestones.update(status=Milestone.Status.LOCKED, tx_hash="")
+    _disputes_void(project)
     return project
+
+
+def _disputes_void(project: Project) -> None:
+    """Every dispute of a project about to be rebuilt from the chain becomes void until the
+    replay finds its filing again (projects.services.disputes.dispute_chain_filed reopens it).
+    Statements, evidence and reviewers' records stay."""
+    project.disputes.exclude(status=Dispute.Status.VOID).update(
+        status=Dispute.Status.VOID,
+        resolved_in_favor_of="",
+        close_reason="",
+        resolved_tx_id="",
+        resolved_at=None,
+        updated_at=timezone.now(),
+    )
 
 
 @transaction.atomic

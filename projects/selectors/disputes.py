@@ -1,0 +1,132 @@
+"""Reads of disputes for the parties and the reviewers.
+
+Reviewers are active staff users in the "Dispute reviewers" group; they see every dispute. The
+parties of a project see its disputes; anyone else is refused (403)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
+
+from projects.errors import NotDisputeReviewer, NotProjectParty
+from projects.models import Agreement, Dispute, Evidence, Milestone, Project
+from stxworx.errors import NotFound
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+REVIEWERS_GROUP = "Dispute reviewers"  # created by projects/migrations/0003
+
+
+def is_dispute_reviewer(user: User | AnonymousUser | None) -> bool:
+    if user is None or not user.is_authenticated or not (user.is_active and user.is_staff):
+        return False
+    return user.groups.filter(name=REVIEWERS_GROUP).exists()
+
+
+def reviewer_addresses() -> list[str]:
+    """The Stacks addresses of every reviewer (they get the reviewers' notifications)."""
+    from accounts.models import User
+
+    reviewers = User.objects.filter(is_active=True, is_staff=True, groups__name=REVIEWERS_GROUP)
+    return list(reviewers.order_by("pk").values_list("address", flat=True).distinct())
+
+
+def dispute_review_link(dispute_id: int) -> str:
+    """The review page in the admin: the `link` of reviewers' notifications."""
+    return f"/admin/projects/dispute/{dispute_id}/review/"
+
+
+def _with_evidence(qs: QuerySet[Dispute]) -> QuerySet[Dispute]:
+    return qs.select_related("project").prefetch_related(
+        Prefetch("evidence", queryset=Evidence.objects.order_by("created_at", "id"))
+    )
+
+
+def _require_party_or_reviewer(project: Project, user: User) -> None:
+    if not (project.is_party(user.address) or is_dispute_reviewer(user)):
+        raise NotProjectParty("Only the project's parties and dispute reviewers see its disputes.")
+
+
+def dispute_list(*, project_id: int, user: User) -> QuerySet[Dispute]:
+    """A project's disputes, oldest first, with their evidence (3 queries a page)."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        raise NotFound(f"Project {project_id} does not exist.")
+    _require_party_or_reviewer(project, user)
+    return _with_evidence(Dispute.objects.filter(project=project)).order_by("filed_at", "id")
+
+
+def dispute_get(*, dispute_id: int, user: User) -> Dispute:
+    dispute = _with_evidence(Dispute.objects.filter(pk=dispute_id)).first()
+    if dispute is None:
+        raise NotFound(f"Dispute {dispute_id} does not exist.")
+    _require_party_or_reviewer(dispute.project, user)
+    return dispute
+
+
+# --- the reviewers ------------------------------------------------------------------------------
+
+
+def _require_reviewer(user: User | AnonymousUser | None) -> None:
+    if not is_dispute_reviewer(user):
+        raise NotDisputeReviewer("Only dispute reviewers can see this.")
+
+
+def admin_dispute_list(
+    *, user: User | AnonymousUser | None, filters: dict[str, Any] | None = None
+) -> QuerySet[Dispute]:
+    """Every dispute, oldest filing first, with `amount` (the disputed milestone's gross amount)
+    and `token`. Filters: status, token, project (id). Reviewers only."""
+    _require_reviewer(user)
+    filters = filters or {}
+    amounts = Milestone.objects.filter(
+        project_id=OuterRef("project_id"), number=OuterRef("milestone_number")
+    ).values("amount")[:1]
+    qs = Dispute.objects.select_related("project").annotate(
+        amount=Subquery(amounts), token=F("project__token")
+    )
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("token"):
+        qs = qs.filter(project__token=filters["token"])
+    if filters.get("project"):
+        qs = qs.filter(project_id=filters["project"])
+    return qs.order_by("filed_at", "id")
+
+
+@dataclass
+class AgreementView:
+    document: dict[str, Any]
+    sha256: str
+    intact: bool  # the stored text still hashes to the stored SHA-256
+    accepted_at: Any
+
+
+def agreement_view(agreement: Agreement | None) -> AgreementView | None:
+    from projects.services.agreements import agreement_sha256
+
+    if agreement is None:
+        return None
+    intact = agreement_sha256(agreement.document) == agreement.sha256
+    return AgreementView(
+        json.loads(agreement.document), agreement.sha256, intact, agreement.accepted_at
+    )
+
+
+@dataclass
+class DisputeReview:
+    """Everything a reviewer judges a dispute by (projects.selectors.review builds it)."""
+
+    dispute: Dispute
+    project: Project
+    milestone: Milestone | None
+    agreement: AgreementView | None
+    evidence: dict[str, list[Evidence]]  # "client" / "freelancer"
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    chain: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,317 @@
+"""The reviewer's view of one dispute: the frozen agreement, the submission, both parties'
+evidence, one timeline of on-chain events and off-chain actions, and the contract's live state
+next to the database's, with every disagreement named.
+
+The live state comes from read-only calls (network I/O, short timeouts, never inside a
+transaction) through chainsync's public read path: `chain_project_onchain_get` (get-project and
+get-milestone, cached) and one `get-dispute` call-read. An unreachable API is reported, not
+raised: the page still shows everything else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chainsync.clarity import clarity_to_python, uint
+from chainsync.client import StacksApiError, stacks_api_client
+from chainsync.models import ChainTransaction
+from chainsync.selectors import (
+    ChainApiUnavailable,
+    chain_event_list,
+    chain_project_onchain_get,
+    escrow_contract_id,
+)
+from projects.models import Dispute, Milestone, Project
+from projects.selectors.disputes import (
+    DisputeReview,
+    _require_reviewer,
+    _with_evidence,
+    agreement_view,
+)
+from stxworx.errors import NotFound
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+M = Milestone.Status
+DISPUTE_STATUSES = {1: "open", 2: "resolved"}  # CONTRACT.md: dispute status u1 open, u2 resolved
+LIVE_TIMEOUT = (3.05, 10.0)  # a web request must not wait through the indexer's long backoff
+
+
+def dispute_review_get(*, dispute_id: int, user: User | AnonymousUser | None) -> DisputeReview:
+    """Reviewers only (NotDisputeReviewer, 403); NotFound for an unknown dispute. Reads the
+    chain (see the module docstring)."""
+    _require_reviewer(user)
+    dispute = _with_evidence(Dispute.objects.filter(pk=dispute_id)).first()
+    if dispute is None:
+        raise NotFound(f"Dispute {dispute_id} does not exist.")
+    project = dispute.project
+    milestone = project.milestones.filter(number=dispute.milestone_number).first()
+    evidence: dict[str, list] = {"client": [], "freelancer": []}
+    for item in dispute.evidence.all():
+        side = "client" if item.submitted_by == project.client_address else "freelancer"
+        evidence[side].append(item)
+    review = DisputeReview(
+        dispute=dispute,
+        project=project,
+        milestone=milestone,
+        agreement=agreement_view(getattr(project, "agreement", None)),
+        evidence=evidence,
+    )
+    review.timeline = _timeline(review)
+    review.chain = _live_state(project, milestone, dispute)
+    return review
+
+
+# --- the timeline -------------------------------------------------------------------------------
+
+
+def _entry(at: datetime | None, source: str, kind: str, text: str, **extra: Any) -> dict:
+    return {"at": at, "source": source, "kind": kind, "text": text, **extra}
+
+
+def _chain_entries(project: Project) -> list[dict[str, Any]]:
+    if project.on_chain_id is None:
+        return []
+    events = list(chain_event_list(filters={"project": project.on_chain_id}))
+    times = dict(
+        ChainTransaction.objects.filter(tx_id__in={e.tx_id for e in events}).values_list(
+            "tx_id", "block_time"
+        )
+    )
+    return [
+        _entry(
+            times.get(e.tx_id) or e.applied_at,
+            "chain",
+            e.event_name,
+            _event_text(e.event_name, e.payload),
+            txId=e.tx_id,
+            blockHeight=e.block_height,
+            canonical=e.canonical,
+        )
+        for e in events
+        if e.event_name
+    ]
+
+
+def _event_text(name: str, payload: dict[str, Any]) -> str:
+    milestone = payload.get("milestone")
+    where = f" (milestone {milestone})" if milestone is not None else ""
+    if name == "dispute-resolved":
+        to = "the freelancer" if payload.get("released-to-freelancer") else "the client"
+        return f"dispute-resolved{where}: paid to {to}"
+    if name == "dispute-filed":
+        return f"dispute-filed{where} by {payload.get('filed-by', '?')}"
+    return f"{name}{where}"
+
+
+def _offchain_entries(review: DisputeReview) -> list[dict[str, Any]]:
+    d, p, m = review.dispute, review.project, review.milestone
+    out = [_entry(p.created_at, "offchain", "project-posted", f"Project “{p.title}” posted")]
+    if review.agreement:
+        text = f"Proposal accepted; agreement frozen (SHA-256 {review.agreement.sha256[:16]}…)"
+        out.append(_entry(review.agreement.accepted_at, "offchain", "agreement", text))
+    if m is not None and m.submitted_at:
+        text = f"Milestone {m.number} submission recorded: {m.submission_link}"
+        out.append(_entry(m.submitted_at, "offchain", "submission", text))
+    if d.statement_at:
+        out.append(_entry(d.statement_at, "offchain", "statement", "Filer's statement given"))
+    for side, items in review.evidence.items():
+        out += [
+            _entry(e.created_at, "offchain", "evidence", f"Evidence from the {side}") for e in items
+        ]
+    if d.resolution_recorded_at:
+        decision = "release to the freelancer" if d.resolution_release_to_freelancer else "refund"
+        text = f"Resolution broadcast by {d.resolution_by}: {decision}"
+        out.append(
+            _entry(
+                d.resolution_recorded_at, "offchain", "resolution", text, txId=d.resolution_tx_id
+            )
+        )
+    return out
+
+
+def _timeline(review: DisputeReview) -> list[dict[str, Any]]:
+    entries = _chain_entries(review.project) + _offchain_entries(review)
+    floor = datetime.min.replace(tzinfo=review.project.created_at.tzinfo)
+    return sorted(entries, key=lambda e: e["at"] or floor)
+
+
+# --- the live on-chain state --------------------------------------------------------------------
+
+
+def _onchain_dispute(on_chain_id: int, number: int) -> dict[str, Any] | None:
+    """The contract's get-dispute; raises ChainApiUnavailable."""
+    contract = escrow_contract_id()
+    try:
+        with stacks_api_client(max_retries=1, timeout=LIVE_TIMEOUT, max_wait=2.0) as client:
+            value = client.call_read(
+                contract,
+                "get-dispute",
+                [uint(on_chain_id), uint(number)],
+                sender=contract.partition(".")[0],
+            )
+    except StacksApiError as exc:
+        raise ChainApiUnavailable(f"The Stacks API could not be read: {exc.message}") from None
+    found = clarity_to_python(value)
+    if found is None:
+        return None
+    return {
+        "status": DISPUTE_STATUSES.get(found["status"], str(found["status"])),
+        "filedBy": found["filed-by"],
+        "filedAt": found["filed-at"],
+        "resolvedAt": found["resolved-at"],
+        "resolvedInFavorOf": found["resolved-in-favor-of"],
+    }
+
+
+def _live_state(project: Project, milestone: Milestone | None, dispute: Dispute) -> dict[str, Any]:
+    """{available, error, project, milestone, dispute, disagreements, inSync}."""
+    state: dict[str, Any] = {"available": False, "error": None, "disagreements": []}
+    if project.on_chain_id is None:
+        state["error"] = "The project is not linked to an on-chain escrow."
+        return state
+    try:
+        chain_project = chain_project_onchain_get(on_chain_id=project.on_chain_id)
+        chain_dispute = _onchain_dispute(project.on_chain_id, dispute.milestone_number)
+    except ChainApiUnavailable as exc:
+        state["error"] = exc.message
+        return state
+    chain_milestone = None
+    if chain_project is not None:
+        chain_milestone = next(
+            (m for m in chain_project["milestones"] if m["number"] == dispute.milestone_number),
+            None,
+        )
+    state.update(
+        available=True,
+        project=chain_project,
+        milestone=chain_milestone,
+        dispute=chain_dispute,
+        disagreements=_disagreements(
+            project, milestone, dispute, chain_project, chain_milestone, chain_dispute
+        ),
+    )
+    state["inSync"] = not state["disagreements"]
+    return state
+
+
+def _differ(field: str, database: Any, chain: Any) -> dict[str, Any]:
+    return {"field": field, "database": database, "chain": chain}
+
+
+def _disagreements(
+    project: Project,
+    milestone: Milestone | None,
+    dispute: Dispute,
+    chain_project: dict[str, Any] | None,
+    chain_milestone: dict[str, Any] | None,
+    chain_dispute: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    if chain_project is None:
+        return [_differ("project", project.on_chain_id, None)]
+    out = [
+        _differ(name, ours, chain_project[key])
+        for name, ours, key in (
+            ("client", project.client_address, "client"),
+            ("freelancer", project.freelancer_address, "freelancer"),
+            ("token", project.token, "token"),
+            ("refunded", project.status == Project.Status.REFUNDED, "refunded"),
+        )
+        if ours != chain_project[key]
+    ]
+    out += _milestone_disagreements(milestone, chain_milestone, chain_project, chain_dispute)
+    return out + _dispute_disagreements(project, dispute, chain_dispute)
+
+
+def _milestone_disagreements(
+    milestone: Milestone | None,
+    chain: dict[str, Any] | None,
+    chain_project: dict[str, Any],
+    chain_dispute: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    if milestone is None or chain is None:
+        if (milestone is None) == (chain is None):
+            return []
+        return [_differ("milestone", milestone and milestone.number, chain and chain["number"])]
+    if chain["released"]:
+        expected = {M.APPROVED, M.REFUNDED}  # get-milestone does not say to whom
+    elif chain_project["refunded"]:
+        expected = {M.REFUNDED}
+    elif chain_dispute is not None and chain_dispute["status"] == "open":
+        expected = {M.DISPUTED}
+    else:
+        expected = {M.SUBMITTED} if chain["complete"] else {M.LOCKED}
+    if milestone.status in expected:
+        return []
+    chain_view = "released" if chain["released"] else "/".join(sorted(expected))
+    return [_differ("milestone.status", milestone.status, chain_view)]
+
+
+def _dispute_disagreements(
+    project: Project, dispute: Dispute, chain: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    if chain is None:
+        # A milestone-reset deletes the contract's record; a void one has no chain record.
+        gone = dispute.close_reason == Dispute.CloseReason.MILESTONE_RESET
+        return (
+            []
+            if gone or dispute.status == Dispute.Status.VOID
+            else [_differ("dispute", dispute.status, None)]
+        )
+    out = []
+    if dispute.status != chain["status"]:
+        out.append(_differ("dispute.status", dispute.status, chain["status"]))
+    if dispute.filed_by != chain["filedBy"]:
+        out.append(_differ("dispute.filedBy", dispute.filed_by, chain["filedBy"]))
+    party = {
+        Dispute.Party.CLIENT: project.client_address,
+        Dispute.Party.FREELANCER: project.freelancer_address,
+    }
+    ours = party.get(dispute.resolved_in_favor_of)
+    # A close without a payout (reset, refund) leaves the contract's field as it set it.
+    both_resolved = dispute.status == Dispute.Status.RESOLVED and chain["status"] == "resolved"
+    if both_resolved and chain["resolvedInFavorOf"] not in (None, ours):
+        out.append(_differ("dispute.resolvedInFavorOf", ours, chain["resolvedInFavorOf"]))
+    return out
+
+
+# --- the resolution call ------------------------------------------------------------------------
+
+
+def dispute_resolution_call(*, dispute: Dispute) -> dict[str, Any]:
+    """What the review page hands the reviewer's wallet: admin-resolve-dispute-stx or -sbtc
+    (CONTRACT.md) on the escrow contract, for the dispute's on-chain project and milestone; the
+    page adds release-to-freelancer (bool). `problem` says why it cannot be prepared (the
+    project is not on chain, the sBTC token contract is unknown)."""
+    from django.conf import settings
+
+    from chainsync.models import ContractSettings
+
+    project, contract = dispute.project, escrow_contract_id()
+    sbtc = project.token == "sBTC"
+    call: dict[str, Any] = {
+        "contract": contract,
+        "functionName": "admin-resolve-dispute-sbtc" if sbtc else "admin-resolve-dispute-stx",
+        "projectId": project.on_chain_id,
+        "milestone": dispute.milestone_number,
+        "tokenContract": None,
+        "network": settings.STACKS_NETWORK,
+        "problem": None,
+    }
+    if project.on_chain_id is None:
+        call["problem"] = "The project is not linked to an on-chain escrow."
+    elif sbtc:
+        token = (
+            ContractSettings.objects.filter(contract_id=contract)
+            .values_list("sbtc_contract", flat=True)
+            .first()
+        )
+        call["tokenContract"] = token or None
+        if not token:
+            call["problem"] = (
+                "The contract's sBTC token is not known yet (no sbtc-contract-updated)."
+            )
+    return call
