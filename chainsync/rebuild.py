@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import groupby
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -172,9 +171,11 @@ def _replay(
     blocked = False
     for chunk in record.chunks(pks, REPLAY_BATCH):
         rows = ChainEvent.objects.in_bulk(chunk)
-        done, blocked = _apply_runs([rows[pk] for pk in chunk], fresh, contract_id)
-        ChainEvent.objects.bulk_update(done, ["state", "error", "applied_at"])
-        ok = sum(e.state == ChainEvent.State.APPLIED for e in done)
+        batch = [rows[pk] for pk in chunk]
+        # Notifying only for the events in `fresh` (never applied before).
+        outcome = services.events_batch_apply(batch, contract_id=contract_id, notify=fresh)
+        done, blocked = outcome.done, outcome.blocked
+        ok = services.event_states_save(done)
         applied, failed = applied + ok, failed + len(done) - ok
         if progress and _tenth(applied + failed - len(done), applied + failed, len(pks)):
             progress(f"replayed {applied + failed}/{len(pks)} events")
@@ -182,19 +183,6 @@ def _replay(
             break
     projects = ChainProject.objects.count()
     return RebuildResult(projects, applied + failed, applied, failed, blocked)
-
-
-def _apply_runs(
-    batch: list[ChainEvent], fresh: set[int], contract_id: str
-) -> tuple[list[ChainEvent], bool]:
-    """Apply in order, notifying only for the events in `fresh`."""
-    done: list[ChainEvent] = []
-    for notify, run in groupby(batch, key=lambda event: event.pk in fresh):
-        applied, blocked = services._apply_batch(list(run), contract_id, notify=notify)
-        done.extend(applied)
-        if blocked:
-            return done, True
-    return done, False
 
 
 def _tenth(before: int, after: int, total: int) -> bool:

@@ -281,10 +281,7 @@ def _create_args_fetch(
             event = services.event_content_set(ChainEvent(tx_id=tx_id, event_index=index), raw)
             # Off-chain amounts are not trusted here (no fee rate in force is known yet): only
             # stored call arguments spare the lookup.
-            if (
-                event.event_name == "project-created"
-                and services.creation_amounts(event, fee_rate=-1) is None
-            ):
+            if event.event_name == "project-created" and not services.stored_args([tx_id]):
                 call = client.transaction(tx_id).contract_call
                 found[tx_id] = list((call.function_args if call else None) or ())
     return found
@@ -296,7 +293,7 @@ def snapshot_reconcile(snapshot: Snapshot, *, contract_id: str) -> Changes:
     fetch markers at the snapshot's tip. History is kept (nothing is deleted) and rows above
     the tip are left to the indexer. Runs in the caller's transaction; returns what changed."""
     state = _state_lock(contract_id)
-    services._transactions_store(snapshot.txs)
+    services.transactions_store(snapshot.txs)
     listed = {t.tx_id for t in snapshot.txs}
     _txs_flag(listed, snapshot.tip_height)
     for tx_id, args in snapshot.create_args.items():

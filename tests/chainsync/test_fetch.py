@@ -179,7 +179,7 @@ def test_a_print_whose_call_was_not_listed_is_stored_with_a_lookup(hiro, api):
 
 
 def test_a_print_whose_call_is_not_mined_waits_and_is_not_stranded(hiro, api, monkeypatch):
-    from chainsync import services as chain_services
+    from chainsync.services import fetch as chain_services
 
     hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000])
     done = hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)

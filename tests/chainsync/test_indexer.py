@@ -143,7 +143,9 @@ def test_a_crash_between_batches_loses_nothing_and_applies_nothing_twice(hiro, a
     hiro.escrow.release_milestone_stx(client=CLIENT, project_id=1, milestone=1)
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=2)
     services.chain_fetch(client=api, contract_id=ESCROW_CONTRACT)
-    real = services._apply_batch
+    from chainsync.services import apply
+
+    real = apply.events_batch_apply
     calls = []
 
     def crash_on_second_batch(*args, **kwargs):
@@ -152,11 +154,11 @@ def test_a_crash_between_batches_loses_nothing_and_applies_nothing_twice(hiro, a
             raise RuntimeError("power cut")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_apply_batch", crash_on_second_batch)
+    monkeypatch.setattr(apply, "events_batch_apply", crash_on_second_batch)
     with pytest.raises(RuntimeError):
         services.events_apply(contract_id=ESCROW_CONTRACT, batch_size=2)
     assert ChainEvent.objects.filter(state="applied").count() == 2
-    monkeypatch.setattr(services, "_apply_batch", real)
+    monkeypatch.setattr(apply, "events_batch_apply", real)
     # restart
     services.events_apply(contract_id=ESCROW_CONTRACT, batch_size=2)
     assert ChainEvent.objects.filter(state="applied").count() == 4

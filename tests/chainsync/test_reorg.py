@@ -169,16 +169,18 @@ def test_a_crash_between_the_tail_check_and_the_settle_loses_no_rebuild(hiro, ap
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
     sync(api)
     hiro.chain.fork(1, [])
+    from chainsync.services import poll
+
     real = services.chain_fetch
 
     def crash(**kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(services, "chain_fetch", crash)
+    monkeypatch.setattr(poll, "chain_fetch", crash)
     with pytest.raises(RuntimeError):
         sync(api)
     assert SyncState.objects.get(contract_id=ESCROW_CONTRACT).reorg_due["undone"] == [1]
-    monkeypatch.setattr(services, "chain_fetch", real)
+    monkeypatch.setattr(poll, "chain_fetch", real)
     sync(api)
     assert project.milestones.get(number=1).status == "locked"
     assert sorted(notes("chain_reorg")) == sorted([CLIENT, FREELANCER])

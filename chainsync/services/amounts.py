@@ -1,0 +1,145 @@
+"""The milestone amounts of new projects. A project-created print gives only totals: the gross
+m1..m4 come from the create call's arguments when stored, else from the off-chain project funded
+by that tx when its amounts reproduce what the print says; otherwise the call is looked up (one
+transaction request each, before the events are applied: applying does no I/O)."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from chainsync.client import StacksApiClient
+from chainsync.models import ChainEvent, ChainTransaction
+from chainsync.projection import (
+    MAX_SLOTS,
+    create_args_amounts,
+    milestone_fees,
+    settings_get,
+)
+from projects.models import Milestone, Project
+
+CHUNK = 500
+CHAIN_ORDER = ("block_height", "tx_index", "event_index")
+
+
+def offchain_gross(
+    amounts: list[int] | None, payload: Mapping[str, Any], fee_rate: int
+) -> list[int] | None:
+    """m1..m4 from an off-chain project's milestone amounts (by number), when they reproduce
+    what the print says (gross, fee at `fee_rate`, number of milestones); else None (unknown:
+    the call's arguments are needed)."""
+    if amounts is None or len(amounts) > MAX_SLOTS:
+        return None
+    fits = (
+        sum(amounts) == int(payload.get("gross-amount", -1))
+        and sum(milestone_fees(amounts, fee_rate)) == int(payload.get("fee-collected", -1))
+        and len(amounts) == int(payload.get("num-milestones", -1))
+    )
+    return [*amounts, *[0] * (MAX_SLOTS - len(amounts))] if fits else None
+
+
+def stored_args(tx_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The stored call arguments of these txs (those that have any)."""
+    rows = ChainTransaction.objects.filter(tx_id__in=set(tx_ids)).exclude(function_args=[])
+    return dict(rows.values_list("tx_id", "function_args"))
+
+
+def offchain_amounts(tx_ids: Iterable[str]) -> dict[str, list[int]]:
+    """Gross milestone amounts (by number) of the off-chain project each tx funds (the newest
+    one recorded, as the link takes it): two queries."""
+    funded: dict[str, int] = {}
+    rows = Project.objects.filter(funding_tx_id__in=set(tx_ids)).order_by("created_at", "pk")
+    for pk, tx_id in rows.values_list("pk", "funding_tx_id"):
+        funded[tx_id] = pk
+    amounts: dict[int, list[int]] = {pk: [] for pk in funded.values()}
+    milestones = Milestone.objects.filter(project_id__in=amounts).order_by("project_id", "number")
+    for project_id, amount in milestones.values_list("project_id", "amount"):
+        amounts[project_id].append(amount)
+    return {tx_id: amounts[pk] for tx_id, pk in funded.items()}
+
+
+def creation_amounts(event: ChainEvent, fee_rate: int) -> list[int] | None:
+    """m1..m4 of one project-created event, from what is stored (None: look the call up)."""
+    args = stored_args([event.tx_id]).get(event.tx_id)
+    gross = create_args_amounts(args)
+    if gross is None:
+        gross = offchain_gross(
+            offchain_amounts([event.tx_id]).get(event.tx_id), event.payload, fee_rate
+        )
+    return gross
+
+
+class FeeRates:
+    """The fee rate in force at each pending event: set by the last pending fee-rate-updated
+    before it in chain order, else by the applied settings."""
+
+    def __init__(self, contract_id: str) -> None:
+        rows = ChainEvent.objects.filter(
+            event_name="fee-rate-updated", state=ChainEvent.State.PENDING, canonical=True
+        ).order_by(*CHAIN_ORDER)
+        changes = rows.values_list("block_height", "tx_index", "payload")
+        self.places = [(height, index) for height, index, _ in changes]
+        self.rates = [int(payload["new-rate"]) for _, _, payload in changes]
+        self.applied = settings_get(contract_id).fee_rate
+
+    def at(self, event: ChainEvent) -> int:
+        i = bisect.bisect_left(self.places, (event.block_height, event.tx_index))
+        return self.rates[i - 1] if i else self.applied
+
+
+def fee_rate_at(event: ChainEvent, contract_id: str) -> int:
+    return FeeRates(contract_id).at(event)
+
+
+def creation_args_fetch(*, client: StacksApiClient, contract_id: str) -> int:
+    """Look up the arguments of pending project-created calls whose amounts nothing stored
+    gives: one transaction request each, stored a chunk at a time. Reads the pending events in
+    chunks, so memory stays flat. Returns how many were fetched."""
+    fetched, after = 0, 0
+    rates = FeeRates(contract_id)
+    while True:
+        chunk = list(
+            ChainEvent.objects.filter(
+                event_name="project-created",
+                state=ChainEvent.State.PENDING,
+                canonical=True,
+                pk__gt=after,
+            )
+            .only("pk", "tx_id", "payload", "block_height", "tx_index", "event_index")
+            .order_by("pk")[:CHUNK]
+        )
+        unknown = _unknown(chunk, rates)
+        args_store({tx_id: _args_of(client, tx_id) for tx_id in unknown})
+        fetched += len(unknown)
+        if len(chunk) < CHUNK:
+            return fetched
+        after = chunk[-1].pk
+
+
+def _unknown(events: list[ChainEvent], rates: FeeRates) -> list[str]:
+    args = stored_args(e.tx_id for e in events)
+    rest = [e for e in events if create_args_amounts(args.get(e.tx_id)) is None]
+    offchain = offchain_amounts(e.tx_id for e in rest)
+    return [
+        e.tx_id
+        for e in rest
+        if offchain_gross(offchain.get(e.tx_id), e.payload, rates.at(e)) is None
+    ]
+
+
+def _args_of(client: StacksApiClient, tx_id: str) -> list[str]:
+    tx = client.transaction(tx_id)
+    return list((tx.contract_call.function_args if tx.contract_call else None) or ())
+
+
+def args_fetch(*, client: StacksApiClient, tx_id: str) -> None:
+    """Look up and store the arguments of one call (a create whose amounts turned out wrong)."""
+    args_store({tx_id: _args_of(client, tx_id)})
+
+
+def args_store(found: Mapping[str, list[str]]) -> None:
+    rows = list(ChainTransaction.objects.filter(tx_id__in=list(found)).only("pk", "tx_id"))
+    for row in rows:
+        row.function_args = found[row.tx_id]
+    ChainTransaction.objects.bulk_update(rows, ["function_args"])

@@ -1,0 +1,152 @@
+"""Applying pending events to the projection, in chain order, a batch per database transaction
+together with the sync state. A batch is set-based: its projection rows and off-chain projects
+are read up front in a few queries, every event is applied in memory, and what changed is
+written back in a few statements (chainsync.projection, chainsync.offchain)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from chainsync.models import ChainEvent, SyncState
+from chainsync.offchain import Offchain
+from chainsync.projection import (
+    AUDIT_ONLY,
+    PROJECT_HANDLERS,
+    AmountsUnknown,
+    Applied,
+    Projection,
+    ProjectionError,
+    create_args_amounts,
+    on_project_created,
+    on_settings,
+)
+from chainsync.services.amounts import offchain_gross, stored_args
+
+CHAIN_ORDER = ("block_height", "tx_index", "event_index")
+CHUNK = 500  # ids per `IN (...)`
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: int
+    failed: int
+    blocked: bool  # stopped at an event that cannot be applied yet (amounts unknown)
+    lookup: str = ""  # blocked by a wrong split: the create call whose arguments are needed
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    done: list[ChainEvent]  # applied or failed, in chain order, states set (not saved)
+    blocked: bool
+    lookup: str = ""
+
+
+def events_apply(*, contract_id: str, batch_size: int = 500, notify: bool = True) -> ApplyResult:
+    """Apply pending canonical events in chain order, a batch per database transaction together
+    with the sync state, so a crash anywhere loses nothing and applies nothing twice. An event
+    that does not fit is recorded as failed and the rest go on. Stops at an event whose amounts
+    are unknown (`blocked`, with the call to look up)."""
+    applied = failed = 0
+    while True:
+        with transaction.atomic():
+            state = SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)[0]
+            batch = list(
+                ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True).order_by(
+                    *CHAIN_ORDER
+                )[:batch_size]
+            )
+            outcome = events_batch_apply(batch, contract_id=contract_id, notify=notify)
+            ok = event_states_save(outcome.done)
+            applied, failed = applied + ok, failed + len(outcome.done) - ok
+            _state_advance(state, outcome.done, ok, len(outcome.done) - ok)
+        if outcome.blocked or len(batch) < batch_size:
+            return ApplyResult(applied, failed, outcome.blocked, outcome.lookup)
+
+
+def events_batch_apply(
+    batch: list[ChainEvent], *, contract_id: str, notify: bool | Collection[int] = True
+) -> BatchOutcome:
+    """Apply `batch` (pending events, in chain order) to the projection and the off-chain
+    projects, and write what changed; the events' states are set on them, not saved. `notify`:
+    whether to tell the parties, or the pks of the events to tell about (a rebuild's new ones).
+    Runs in the caller's transaction (it locks the off-chain projects concerned, in pk order)."""
+    projection = Projection.load(
+        contract_id=contract_id,
+        project_ids={e.project_id for e in batch if e.project_id is not None},
+    )
+    offchain = Offchain.load(projection, batch)
+    args = stored_args(e.tx_id for e in batch if e.event_name == "project-created")
+    done: list[ChainEvent] = []
+    blocked, lookup, now = False, "", timezone.now()
+    for event in batch:
+        try:
+            applied = _apply_one(projection, offchain, args, event)
+        except AmountsUnknown as unknown:
+            blocked, lookup = True, unknown.tx_id if unknown.split else ""
+            break
+        except (ProjectionError, KeyError, ValueError) as exc:
+            event.state, event.error = ChainEvent.State.FAILED, f"{type(exc).__name__}: {exc}"
+        else:
+            tell = notify if isinstance(notify, bool) else event.pk in notify
+            event.state = ChainEvent.State.APPLIED
+            event.error = offchain.event_sync(event, applied, notify=tell)
+        event.applied_at = now
+        done.append(event)
+    projection.save()
+    offchain.save()
+    return BatchOutcome(done, blocked, lookup)
+
+
+def _apply_one(
+    projection: Projection, offchain: Offchain, args: dict[str, list[str]], event: ChainEvent
+) -> Applied:
+    """The projection's part, in memory. Raises ProjectionError, KeyError or ValueError (the
+    event fails, leaving no trace) or AmountsUnknown (the batch stops there)."""
+    name = event.event_name
+    if name == "project-created":
+        fee_rate = projection.settings.fee_rate
+        gross = create_args_amounts(args.get(event.tx_id)) or offchain_gross(
+            offchain.amounts(event.tx_id), event.payload, fee_rate
+        )
+        if gross is None:
+            raise AmountsUnknown(event.tx_id)
+        return on_project_created(projection, event, gross, fee_rate)
+    if name in PROJECT_HANDLERS:
+        return PROJECT_HANDLERS[name](projection, event)
+    if name in AUDIT_ONLY:
+        return Applied(None)
+    return on_settings(projection, event)
+
+
+def event_states_save(done: list[ChainEvent]) -> int:
+    """Save the states `events_batch_apply` set: one UPDATE per distinct (state, error), so
+    usually one. Returns how many were applied."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for event in done:
+        groups.setdefault((event.state, event.error), []).append(event.pk)
+    at = done[0].applied_at if done else None
+    for (state, error), pks in groups.items():
+        for start in range(0, len(pks), CHUNK):
+            rows = ChainEvent.objects.filter(pk__in=pks[start : start + CHUNK])
+            rows.update(state=state, error=error, applied_at=at)
+    return sum(e.state == ChainEvent.State.APPLIED for e in done)
+
+
+def _state_advance(state: SyncState, done: list[ChainEvent], ok: int, bad: int) -> None:
+    if done:
+        state.last_indexed_height = done[-1].block_height
+        state.last_indexed_hash = done[-1].block_hash
+    state.events_applied += ok
+    state.events_failed += bad
+    state.save(
+        update_fields=[
+            "last_indexed_height",
+            "last_indexed_hash",
+            "events_applied",
+            "events_failed",
+        ]
+    )

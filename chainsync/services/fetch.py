@@ -1,0 +1,235 @@
+"""The chain record's write side: `chain_fetch` brings the contract's new calls and print events
+into the append-only log (network first, no lock held), page by page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from chainsync.client import ContractLog, StacksApiClient, TxSummary
+from chainsync.events import MalformedEvent, json_safe, print_parse
+from chainsync.models import ChainEvent, ChainTransaction, SyncState
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    transactions: int
+    events: int
+    malformed: int
+    tip_height: int
+    tip_hash: str = ""
+
+
+def sync_state_get(*, contract_id: str) -> SyncState:
+    state, _ = SyncState.objects.get_or_create(contract_id=contract_id)
+    return state
+
+
+def _height_of(tx_id: str) -> int:
+    if not tx_id:
+        return -1
+    tx = ChainTransaction.objects.filter(tx_id=tx_id).only("block_height").first()
+    return tx.block_height if tx else -1
+
+
+def chain_fetch(*, client: StacksApiClient, contract_id: str) -> FetchResult:
+    """Store the contract's calls and print events that are newer than the last completed walk.
+
+    Walks from the head to older pages and stores each page as it arrives, so memory stays flat
+    however long the history. A walk stops at a row stored by an earlier, completed walk (at or
+    below the height of the newest one it stored: an interrupted walk is redone from the head,
+    and a row orphaned by a fork cannot stop it). Calls are walked before prints, so every
+    print's call is stored; a print whose call is newer than that walk waits for the next poll.
+    No lock is held during I/O. Malformed prints are stored as failed events, with the reason."""
+    requests_before = client.requests_made
+    tip = client.status().chain_tip
+    state = sync_state_get(contract_id=contract_id)
+    newest_tx, tx_count = _walk_transactions(client, contract_id, _height_of(state.newest_tx))
+    marker = ChainEvent.objects.filter(tx_id=state.newest_event.partition(":")[0]).values_list(
+        "block_height", flat=True
+    )
+    newest_event, events, malformed = _walk_logs(client, contract_id, max(marker, default=-1))
+    with transaction.atomic():
+        state = SyncState.objects.select_for_update().get(pk=state.pk)
+        state.newest_tx = newest_tx or state.newest_tx
+        state.newest_event = newest_event or state.newest_event
+        state.chain_tip_height = tip.block_height if tip else state.chain_tip_height
+        state.last_poll_at = timezone.now()
+        state.api_requests += client.requests_made - requests_before
+        state.save(
+            update_fields=[
+                "newest_tx",
+                "newest_event",
+                "chain_tip_height",
+                "last_poll_at",
+                "api_requests",
+            ]
+        )
+    tip_hash = tip.block_hash if tip else ""
+    return FetchResult(tx_count, events, malformed, state.chain_tip_height, tip_hash)
+
+
+def _fresh(
+    rows: tuple[T, ...], stored: dict[Any, int], key: Any, known: int
+) -> tuple[list[T], bool]:
+    """The rows of a newest-first page above the first one stored at or below `known`, minus
+    those already stored; and whether that stop was reached."""
+    fresh = []
+    for row in rows:
+        height = stored.get(key(row))
+        if height is not None and height <= known:
+            return fresh, True
+        if height is None:
+            fresh.append(row)
+    return fresh, False
+
+
+def _walk_transactions(client: StacksApiClient, contract_id: str, known: int) -> tuple[str, int]:
+    newest, count = "", 0
+    for page in client.principal_transaction_pages(contract_id):
+        stored = dict(
+            ChainTransaction.objects.filter(tx_id__in=[t.tx_id for t in page]).values_list(
+                "tx_id", "block_height"
+            )
+        )
+        fresh, done = _fresh(page, stored, lambda t: t.tx_id, known)
+        newest = newest or page[0].tx_id
+        transactions_store(fresh)
+        count += len(fresh)
+        if done:
+            break
+    return newest, count
+
+
+def _walk_logs(client: StacksApiClient, contract_id: str, known: int) -> tuple[str, int, int]:
+    """Store new prints page by page. The returned marker (the newest print) is empty when any
+    print had to wait for its call: the next walk must come down to the old marker again, or a
+    newer stored print would stop it above the one that waited."""
+    newest, events, malformed, complete = "", 0, 0, True
+    for page in client.contract_log_pages(contract_id):
+        stored = {
+            (tx_id, index): height
+            for tx_id, index, height in ChainEvent.objects.filter(
+                tx_id__in={log.tx_id for log in page}
+            ).values_list("tx_id", "event_index", "block_height")
+        }
+        fresh, done = _fresh(page, stored, lambda log: log.key, known)
+        _calls_look_up(client, {log.tx_id for log in fresh})
+        created, bad, first = _events_store(fresh)
+        complete = complete and (bool(first) or not fresh)
+        newest = newest or first
+        events, malformed = events + created, malformed + bad
+        if done:
+            break
+    return (newest if complete else ""), events, malformed
+
+
+def _calls_look_up(client: StacksApiClient, tx_ids: set[str]) -> None:
+    """Store, by a lookup each, the mined calls of prints that the transaction walk did not list
+    (mined between the two walks, or an API listing lagging): rare, and it saves a print from
+    waiting a poll or being stranded."""
+    missing = tx_ids - set(
+        ChainTransaction.objects.filter(tx_id__in=tx_ids).values_list("tx_id", flat=True)
+    )
+    for tx_id in sorted(missing):
+        tx = client.transaction(tx_id)
+        if not tx.canonical or tx.block_height is None:
+            continue  # not mined (yet): the print waits, and the walk is not complete
+        ChainTransaction.objects.get_or_create(
+            tx_id=tx.tx_id,
+            defaults={
+                "block_height": tx.block_height,
+                "block_hash": tx.block_hash or "",
+                "index_block_hash": tx.index_block_hash or "",
+                "burn_block_height": tx.burn_block_height or 0,
+                "block_time": datetime.fromtimestamp(tx.block_time, tz=UTC)
+                if tx.block_time
+                else None,
+                "tx_index": tx.tx_index or 0,
+                "sender": tx.sender,
+                "function_name": tx.contract_call.function_name if tx.contract_call else "",
+                "status": tx.status,
+            },
+        )
+
+
+def transactions_store(txs: Iterable[TxSummary]) -> None:
+    rows = [
+        ChainTransaction(
+            tx_id=t.tx_id,
+            block_height=t.block_height,
+            block_hash=t.block_hash,
+            index_block_hash=t.index_block_hash,
+            burn_block_height=t.burn_block_height,
+            block_time=datetime.fromtimestamp(t.block_time, tz=UTC) if t.block_time else None,
+            tx_index=t.tx_index,
+            sender=t.sender,
+            function_name=t.function_name or "",
+            status=t.status,
+        )
+        for t in txs
+    ]
+    # A tx seen again (mined anew after a fork) takes its new block.
+    ChainTransaction.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["tx_id"],
+        update_fields=[
+            "block_height",
+            "block_hash",
+            "index_block_hash",
+            "burn_block_height",
+            "block_time",
+            "tx_index",
+            "status",
+        ],
+    )
+
+
+def event_placed(event: ChainEvent, tx: ChainTransaction) -> ChainEvent:
+    """The event, canonical, at its call's place in the chain."""
+    event.canonical = True
+    event.block_height, event.block_hash = tx.block_height, tx.block_hash
+    event.burn_block_height, event.tx_index = tx.burn_block_height, tx.tx_index
+    event.sender, event.function_name = tx.sender, tx.function_name
+    return event
+
+
+def event_content_set(event: ChainEvent, raw_hex: str) -> ChainEvent:
+    """The print's hex and what it says: pending, or failed with the reason when malformed."""
+    event.raw_hex, event.state, event.error = raw_hex, ChainEvent.State.PENDING, ""
+    event.event_name, event.payload, event.project_id = "", {}, None
+    try:
+        parsed = print_parse(raw_hex)
+    except MalformedEvent as exc:
+        event.state, event.error = ChainEvent.State.FAILED, str(exc)
+        return event
+    event.event_name, event.payload = parsed.name, json_safe(parsed.fields)
+    event.project_id = parsed.project_id
+    return event
+
+
+def _events_store(logs: list[ContractLog]) -> tuple[int, int, str]:
+    """Store prints whose call is stored; returns (stored, malformed, newest stored key), the
+    key empty when a print had to wait for its call (so the walk does not count as complete)."""
+    txs = ChainTransaction.objects.in_bulk({log.tx_id for log in logs}, field_name="tx_id")
+    rows = [
+        event_content_set(
+            event_placed(ChainEvent(tx_id=log.tx_id, event_index=log.event_index), tx),
+            log.value_hex,
+        )
+        for log in logs
+        if (tx := txs.get(log.tx_id)) is not None  # else the next poll stores both
+    ]
+    created = ChainEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    malformed = sum(row.state == ChainEvent.State.FAILED for row in rows)
+    waiting = len(rows) < len(logs)
+    newest = f"{rows[0].tx_id}:{rows[0].event_index}" if rows and not waiting else ""
+    return len(created), malformed, newest
