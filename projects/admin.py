@@ -1,6 +1,32 @@
-from django.contrib import admin
+from __future__ import annotations
 
-from projects.models import Milestone, Project, Review
+import json
+from datetime import timedelta
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from rest_framework.exceptions import ValidationError
+
+from projects.models import Agreement, Dispute, Milestone, Project, Review
+from projects.selectors import (
+    dispute_get,
+    dispute_resolution_call,
+    dispute_review_get,
+    is_dispute_reviewer,
+)
+from projects.serializers import DisputeReviewerOutput, ResolutionInput
+from projects.services import dispute_resolution_record
+from stxworx.admin import ReadOnlyAdmin
+from stxworx.apis import validated
+from stxworx.errors import ApplicationError, NotFound, error_body
 
 
 class MilestoneInline(admin.TabularInline):
@@ -31,3 +57,161 @@ class MilestoneAdmin(admin.ModelAdmin):
 class ReviewAdmin(admin.ModelAdmin):
     list_display = ["project", "reviewer_address", "reviewee_address", "rating", "created_at"]
     search_fields = ["reviewer_address", "reviewee_address"]
+
+
+# --- the dispute review panel (dispute reviewers only) ------------------------------------------
+
+
+class DisputeAgeFilter(admin.SimpleListFilter):
+    title = "age"
+    parameter_name = "age"
+    BUCKETS = {"1d": (None, 1), "1-7d": (1, 7), "7d+": (7, None)}
+
+    def lookups(self, request, model_admin):
+        return [("1d", "under a day"), ("1-7d", "1 to 7 days"), ("7d+", "over 7 days")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.BUCKETS:
+            return queryset
+        low, high = self.BUCKETS[self.value()]
+        now = timezone.now()
+        if low is not None:
+            queryset = queryset.filter(filed_at__lte=now - timedelta(days=low))
+        if high is not None:
+            queryset = queryset.filter(filed_at__gt=now - timedelta(days=high))
+        return queryset
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """Read-only: disputes open and close on chain. The list links each dispute to its review
+    page, where the reviewer's wallet signs the resolution."""
+
+    list_display = [
+        "review_link",
+        "project",
+        "milestone_number",
+        "status",
+        "age",
+        "amount",
+        "token",
+        "filed_by",
+        "resolution_tx_id",
+    ]
+    list_filter = ["status", ("project__token", admin.AllValuesFieldListFilter), DisputeAgeFilter]
+    search_fields = ["project__title", "filed_by", "filed_tx_id", "resolved_tx_id"]
+    ordering = ["filed_at", "id"]
+    list_select_related = ["project"]
+
+    def get_queryset(self, request):
+        amounts = Milestone.objects.filter(
+            project_id=OuterRef("project_id"), number=OuterRef("milestone_number")
+        ).values("amount")[:1]
+        return super().get_queryset(request).annotate(_amount=Subquery(amounts))
+
+    @admin.display(description="dispute", ordering="id")
+    def review_link(self, obj: Dispute) -> str:
+        url = reverse("admin:projects_dispute_review", args=[obj.pk])
+        return format_html('<a href="{}">Review #{}</a>', url, obj.pk)
+
+    @admin.display(description="age", ordering="filed_at")
+    def age(self, obj: Dispute) -> str:
+        return timesince(obj.filed_at)
+
+    @admin.display(description="amount (base units)", ordering="_amount")
+    def amount(self, obj: Dispute) -> int | None:
+        return obj._amount
+
+    @admin.display(description="token", ordering="project__token")
+    def token(self, obj: Dispute) -> str:
+        return obj.project.token
+
+    # reviewers only, and nobody writes here
+    def has_module_permission(self, request) -> bool:
+        return is_dispute_reviewer(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_dispute_reviewer(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:dispute_id>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="projects_dispute_review",
+            ),
+            path(
+                "<int:dispute_id>/resolution/",
+                self.admin_site.admin_view(self.resolution_view),
+                name="projects_dispute_resolution",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return redirect("admin:projects_dispute_review", int(object_id))
+
+    def review_view(self, request: HttpRequest, dispute_id: int) -> HttpResponse:
+        if not is_dispute_reviewer(request.user):
+            raise PermissionDenied
+        try:
+            review = dispute_review_get(dispute_id=dispute_id, user=request.user)
+        except NotFound:
+            raise Http404 from None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Dispute #{dispute_id}",
+            "review": review,
+            "call": dispute_resolution_call(dispute=review.dispute),
+            "resolution_url": reverse("admin:projects_dispute_resolution", args=[dispute_id]),
+        }
+        return TemplateResponse(request, "admin/projects/dispute/review.html", context)
+
+    def resolution_view(self, request: HttpRequest, dispute_id: int) -> JsonResponse:
+        """POST {txId, rationale, releaseToFreelancer} after the wallet broadcast the call."""
+        if request.method != "POST":
+            return _json_error("method_not_allowed", "POST the broadcast transaction.", 405)
+        try:
+            data = validated(ResolutionInput, json.loads(request.body or b"null"))
+            dispute = dispute_resolution_record(
+                dispute_id=dispute_id, reviewer=request.user, **data
+            )
+        except (ValueError, TypeError):
+            return _json_error("parse_error", "The body must be a JSON object.", 400)
+        except ValidationError as exc:
+            return _json_error("validation_error", "Invalid resolution.", 400, exc.detail)
+        except ApplicationError as exc:
+            return _json_error(exc.code, exc.message, exc.http_status, exc.extra)
+        fresh = dispute_get(dispute_id=dispute.pk, user=request.user)  # with its evidence
+        return JsonResponse(DisputeReviewerOutput(fresh).data)
+
+
+def _json_error(code: str, message: str, status: int, details=None) -> JsonResponse:
+    return JsonResponse(error_body(code, message, details), status=status)
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ReadOnlyAdmin):
+    """Frozen agreements: never edited, shown to the reviewers."""
+
+    list_display = ["project", "proposal", "sha256", "accepted_at"]
+    search_fields = ["sha256", "project__title"]
+
+    def has_module_permission(self, request) -> bool:
+        return is_dispute_reviewer(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_dispute_reviewer(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
