@@ -1,9 +1,11 @@
 """Forks. An event is final once `CHAINSYNC["CONFIRMATIONS"]` blocks (INDEXER_CONFIRMATIONS,
 default 6) separate its block from the chain tip, and provisional before. Each poll:
 
-1. Before the fetch, `provisional_tail_check`: one block request per distinct provisional height
-   holding stored canonical txs. A block whose index_block_hash is not the stored one (or a
-   height the API no longer has) was orphaned, and with it its txs. Each orphaned tx, and each
+1. Before the fetch, `provisional_tail_check` re-checks every stored canonical tx whose block is
+   still provisional. The head page of the contract's transactions (one request; the route lists
+   canonical txs only) vouches for each height whose stored txs it lists in the same block; each
+   other height costs a block request. A block whose index_block_hash is not the stored one (or
+   a height the API no longer has) was orphaned, and with it its txs. Each orphaned tx, and each
    one orphaned earlier and still in the mempool, is then looked up (one request): mined again,
    it is re-admitted with its new block and its prints read anew; otherwise it waits, or is
    dropped. This has to precede the fetch: chain_fetch's walk skips stored rows, and a stale row
@@ -59,20 +61,23 @@ def is_final(block_height: int, tip_height: int) -> bool:
 
 @dataclass(frozen=True)
 class TailCheck:
-    heights: int  # provisional heights probed (one block request each)
+    heights: int  # provisional heights checked
     orphaned: tuple[str, ...]  # tx ids a fork took out in this check
     readmitted: tuple[str, ...]  # orphaned tx ids found mined again
+    probed: int = 0  # of `heights`, those the listing did not vouch for (a block request each)
 
 
 def provisional_tail_check(*, client: StacksApiClient, contract_id: str) -> TailCheck:
-    """Probe the provisional tail (against the tip of the last poll, which only widens the
-    window), look up every orphaned tx still waiting, and record what was seen
-    (record.fork_record). Network first, then one short transaction, only when something
-    changed. Raises StacksApiError."""
+    """Check the provisional tail (against the tip of the last poll, which only widens the
+    window): the heights the contract's newest transactions vouch for (`_vouched`, one request),
+    then a block request for each other height; look up every orphaned tx still waiting, and
+    record what was seen (record.fork_record). Network first, then one short transaction, only
+    when something changed. Raises StacksApiError."""
     stored = _provisional_txs(_tip_floor(contract_id))
+    vouched = _vouched(client, contract_id, stored) if stored else set()
     blocks: dict[int, Block | None] = {}
     orphaned = []
-    for height in sorted(stored, reverse=True):
+    for height in sorted(stored.keys() - vouched, reverse=True):
         blocks[height] = _block_at(client, height)
         orphaned += _orphaned_in(blocks[height], stored[height])
     watched = sorted({*orphaned, *(tx.tx_id for tx in record.orphans_watched())})
@@ -80,7 +85,27 @@ def provisional_tail_check(*, client: StacksApiClient, contract_id: str) -> Tail
     if orphaned or any(s.status != record.ORPHANED for s in sightings):
         record.fork_record(contract_id=contract_id, orphaned=orphaned, sightings=sightings)
     readmitted = tuple(s.tx_id for s in sightings if s.mined is not None)
-    return TailCheck(len(stored), tuple(orphaned), readmitted)
+    return TailCheck(len(stored), tuple(orphaned), readmitted, len(blocks))
+
+
+def _vouched(
+    client: StacksApiClient, contract_id: str, stored: dict[int, dict[str, str]]
+) -> set[int]:
+    """The heights whose every stored tx the head page of the contract's transactions lists at
+    that height in the block stored for it. The route lists canonical txs only, from one
+    snapshot, so such a block is canonical: as good as a block request, for all of them at once.
+
+    It only ever vouches. A tx it does not list (older than the page, or an API lagging) or
+    lists elsewhere is left to the block request. Stopping at the newest matching block instead
+    would miss a fork between a tail check and the fetch that follows it: that fetch stores the
+    new branch's txs above the old branch's stored ones, and the newest then matches."""
+    page = client.principal_transactions(contract_id)
+    listed = {row.tx_id: (row.block_height, row.index_block_hash) for row in page.results}
+    return {
+        height
+        for height, txs in stored.items()
+        if all(listed.get(tx_id) == (height, index_hash) for tx_id, index_hash in txs.items())
+    }
 
 
 def _tip_floor(contract_id: str) -> int:
