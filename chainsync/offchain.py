@@ -23,7 +23,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from chainsync.models import ChainEvent, ChainProject
-from chainsync.projection import Applied, Projection
+from chainsync.projection import Applied, Projection, rows_update
 from notifications.events import project_link
 from notifications.models import Notification
 from notifications.services import NotificationDraft, notifications_create
@@ -205,10 +205,8 @@ class Offchain:
                     m = self.milestone_rows[pk][number]
                     m.status, m.tx_hash = value
                     milestones.append(m)
-        if projects:
-            Project.objects.bulk_update(projects, PROJECT_FIELDS)
-        if milestones:
-            Milestone.objects.bulk_update(milestones, ["status", "tx_hash"])
+        rows_update(Project, projects, PROJECT_FIELDS)
+        rows_update(Milestone, milestones, ["status", "tx_hash"])
         notifications_create(drafts=self.news)
 
 

@@ -15,6 +15,7 @@ from chainsync.projection import (
     MAX_SLOTS,
     create_args_amounts,
     milestone_fees,
+    rows_update,
     settings_get,
 )
 from projects.models import Milestone, Project
@@ -139,7 +140,7 @@ def args_fetch(*, client: StacksApiClient, tx_id: str) -> None:
 
 
 def args_store(found: Mapping[str, list[str]]) -> None:
-    rows = list(ChainTransaction.objects.filter(tx_id__in=list(found)).only("pk", "tx_id"))
+    rows = list(ChainTransaction.objects.filter(tx_id__in=list(found)))
     for row in rows:
         row.function_args = found[row.tx_id]
-    ChainTransaction.objects.bulk_update(rows, ["function_args"])
+    rows_update(ChainTransaction, rows, ["function_args"])
