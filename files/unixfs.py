@@ -76,7 +76,7 @@ def _parent(children: list[Link]) -> Link:
     filesize = sum(child.filesize for child in children)
     block = dag_pb_node(children, unixfs_file_data(filesize, [c.filesize for c in children]))
     cid = cid_dag_pb(hashlib.sha256(block).digest())
-    return Link(bytes(cid), len(block) + sum(child.tsize for child in children), filesize)
+    return Link(cid, len(block) + sum(child.tsize for child in children), filesize)
 
 
 def balanced_root(leaves: list[Link], max_links: int = MAX_LINKS) -> Link:
@@ -100,19 +100,28 @@ class UnixfsHasher:
         self._leaves: list[Link] = []
         self._root: Link | None = None
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         if self._root is not None:
             raise RuntimeError("update() after cid()")
-        self.size += len(data)
-        self._sha256.update(data)
-        self._pending += data
-        while len(self._pending) >= self.chunk_size:
-            self._leaf(bytes(self._pending[: self.chunk_size]))
-            del self._pending[: self.chunk_size]  # O(1): bytearray trims its front in place
+        view = memoryview(data).cast("B")
+        self.size += len(view)
+        self._sha256.update(view)
+        if self._pending:  # complete the chunk started by an earlier piece
+            take = self.chunk_size - len(self._pending)
+            self._pending += view[:take]
+            view = view[take:]
+            if len(self._pending) < self.chunk_size:
+                return
+            self._leaf(self._pending)
+            self._pending = bytearray()
+        while len(view) >= self.chunk_size:  # whole chunks are hashed in place, not copied
+            self._leaf(view[: self.chunk_size])
+            view = view[self.chunk_size :]
+        self._pending += view
 
-    def _leaf(self, chunk: bytes) -> None:
+    def _leaf(self, chunk: bytes | bytearray | memoryview) -> None:
         cid = cid_raw(hashlib.sha256(chunk).digest())
-        self._leaves.append(Link(bytes(cid), len(chunk), len(chunk)))
+        self._leaves.append(Link(cid, len(chunk), len(chunk)))
 
     def cid(self) -> str:
         if self._root is None:

@@ -1,0 +1,264 @@
+"""Benchmark a 25 MB file: its CID, an upload through daphne, and a verified read.
+
+    .venv/bin/python bench/files.py [--write] [--rounds 5] [--megabytes 25]
+
+In-process (no server): the time to compute the CID of `ipfs add --cid-version=1` over the
+file (files.unixfs.UnixfsHasher, fed in the upload handler's 256 KiB pieces), against the floor
+of a bare SHA-256 over the same bytes (hashlib, C); and the verified read (re-hash from disk,
+then stream with the second SHA-256), against reading the file from disk.
+Through daphne on loopback (the bench settings, a throwaway SQLite file and media directory,
+no pinning): POST /api/files with a distinct 25 MB file each round (multipart, signed in), then
+GET /api/files/:cid, checking the CID and the bytes; daphne's peak resident memory at the end.
+Prints markdown; `--write` puts it in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[0] = str(ROOT)
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+os.environ.setdefault("BENCH_SQLITE_PATH", "/tmp/stxworx-bench-files.sqlite3")
+for _name in ("DATABASE_URL", "REDIS_URL", "IPFS_PINNING_URL", "IPFS_API_URL"):
+    os.environ.pop(_name, None)
+
+HOST = "127.0.0.1"
+README = ROOT / "bench" / "README.md"
+MARKERS = ("<!-- files-results:start -->", "<!-- files-results:end -->")
+PIECE = 256 * 1024
+
+
+def content(size: int, seed: int) -> bytes:
+    """`size` bytes that pass as a zip (its signature, then SHAKE256 noise)."""
+    return b"PK\x03\x04" + hashlib.shake_256(f"bench-files-{seed}".encode()).digest(size - 4)
+
+
+def median_seconds(fn: Callable[[], object], rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --- in-process --------------------------------------------------------------------------------
+
+
+def in_process(data: bytes, rounds: int) -> list[tuple[str, float]]:
+    from files.unixfs import UnixfsHasher
+
+    def sha256_floor() -> None:
+        h = hashlib.sha256()
+        for i in range(0, len(data), PIECE):
+            h.update(data[i : i + PIECE])
+        h.hexdigest()
+
+    def cid() -> None:
+        hasher = UnixfsHasher()
+        for i in range(0, len(data), PIECE):
+            hasher.update(data[i : i + PIECE])
+        hasher.cid()
+
+    with tempfile.NamedTemporaryFile() as disk:
+        disk.write(data)
+        disk.flush()
+
+        def read_floor() -> None:
+            with open(disk.name, "rb") as f:
+                while f.read(PIECE):
+                    pass
+
+        def verified_read() -> None:  # what GET does: re-hash to the CID, then stream + SHA-256
+            cid_hasher, stream_hash = UnixfsHasher(), hashlib.sha256()
+            with open(disk.name, "rb") as f:
+                while chunk := f.read(PIECE):
+                    cid_hasher.update(chunk)
+                cid_hasher.cid()
+                f.seek(0)
+                while chunk := f.read(PIECE):
+                    stream_hash.update(chunk)
+
+        return [
+            ("SHA-256 alone (floor)", median_seconds(sha256_floor, rounds)),
+            ("CID (UnixFS DAG, raw leaves)", median_seconds(cid, rounds)),
+            ("read from disk (floor)", median_seconds(read_floor, rounds)),
+            (
+                "verified read (CID re-hash + streamed SHA-256)",
+                median_seconds(verified_read, rounds),
+            ),
+        ]
+
+
+# --- through daphne ------------------------------------------------------------------------
+
+
+def prepare(media: Path) -> str:
+    import django
+    from django.core.management import call_command
+
+    path = os.environ["BENCH_SQLITE_PATH"]
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.environ["MEDIA_ROOT"] = str(media)
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from accounts.services import user_get_or_create
+    from accounts.tokens import token_issue
+
+    user = user_get_or_create(address="ST7FGBE4XDCP2CB4BAAAHA9A8Y6VKQVSNN43CFAV")
+    return token_issue(user=user)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def daphne(port: int, log: Path) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), "stxworx.asgi:application"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit(f"daphne did not come up:\n{log.read_text()[-2000:]}")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def through_daphne(size: int, rounds: int, token: str, port: int, pid: int) -> dict[str, object]:
+    """First every unsigned POST (the floor), then every upload + read, so daphne's memory
+    after the floors shows what receiving the bodies costs on its own."""
+    import requests
+
+    from files.unixfs import unixfs_cid
+
+    base = f"http://{HOST}:{port}/api/files"
+    headers = {"Authorization": f"Bearer {token}"}
+    uploads, downloads, floors, rss = [], [], [], {"start": peak_rss_mb(pid)}
+
+    def post(data: bytes, **kwargs: object) -> tuple[float, requests.Response]:
+        start = time.perf_counter()
+        response = session.post(
+            base,
+            files={"file": ("deliverable.zip", data, "application/zip")},
+            timeout=120,
+            **kwargs,
+        )
+        return time.perf_counter() - start, response
+
+    with requests.Session() as session:
+        for seed in range(rounds):
+            seconds, refused = post(content(size, 1000 + seed))
+            assert refused.status_code == 401, refused.text[:500]
+            floors.append(seconds)
+        rss["floors"] = peak_rss_mb(pid)
+        for seed in range(rounds):
+            data = content(size, seed)
+            expected = unixfs_cid(data)
+            seconds, response = post(data, headers=headers)
+            assert response.status_code == 201, response.text[:500]
+            assert response.json()["cid"] == expected, "CID differs from the in-process one"
+            uploads.append(seconds)
+            start = time.perf_counter()
+            got = session.get(f"{base}/{expected}", timeout=120)
+            downloads.append(time.perf_counter() - start)
+            assert got.status_code == 200 and got.content == data, "read back differs"
+        rss["uploads"] = peak_rss_mb(pid)
+    return {"uploads": uploads, "downloads": downloads, "floors": floors, "rss": rss}
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def report(size: int, rounds: int, local: list[tuple[str, float]], http: dict) -> str:
+    mb = size / 1e6
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    lines = [
+        f"Run {when} UTC: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; a {mb:.0f} MB file (SHAKE256 bytes), "
+        f"medians of {rounds} rounds.",
+        "",
+        "| in-process, one core | ms | MB/s |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {name} | {s * 1000:.0f} | {mb / s:.0f} |" for name, s in local]
+    up, down = statistics.median(http["uploads"]), statistics.median(http["downloads"])
+    floor = statistics.median(http["floors"])
+    lines += [
+        "",
+        "| through one daphne on loopback (client on the same 2 cores) | ms | MB/s |",
+        "|---|---:|---:|",
+        f"| POST /api/files (multipart, signed in; stored, CID returned) | {up * 1000:.0f} "
+        f"| {mb / up:.0f} |",
+        f"| floor: the same POST unsigned (body received whole, then 401) | {floor * 1000:.0f} "
+        f"| {mb / floor:.0f} |",
+        f"| GET /api/files/:cid (verified, streamed) | {down * 1000:.0f} | {mb / down:.0f} |",
+        "",
+        f"daphne's peak resident memory (VmHWM): {http['rss']['start']:.0f} MB at start, "
+        f"{http['rss']['floors']:.0f} MB after the {rounds} unsigned POSTs, "
+        f"{http['rss']['uploads']:.0f} MB after the {rounds} uploads and reads.",
+    ]
+    return "\n".join(lines)
+
+
+def readme_write(text: str) -> None:
+    start, end = MARKERS
+    head, rest = README.read_text().split(start, 1)
+    README.write_text(f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--write", action="store_true", help="rewrite bench/README.md results")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--megabytes", type=int, default=25)
+    args = parser.parse_args()
+    size = args.megabytes * 1000 * 1000
+    local = in_process(content(size, 99), args.rounds)
+    with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp:
+        token = prepare(Path(tmp) / "media")
+        port = free_port()
+        proc = daphne(port, Path(tmp) / "daphne.log")
+        try:
+            http = through_daphne(size, args.rounds, token, port, proc.pid)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    text = report(size, args.rounds, local, http)
+    print(text)
+    if args.write:
+        readme_write(text)
+
+
+if __name__ == "__main__":
+    main()
