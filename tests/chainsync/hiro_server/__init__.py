@@ -25,12 +25,8 @@ answers), `server` (HiroServer, faults). Import from `tests.chainsync.hiro_serve
 
 from __future__ import annotations
 
-from tests.chainsync.hiro_server.chain import (
-    Chain,
-)
-from tests.chainsync.hiro_server.escrow import (
-    Escrow,
-)
+from tests.chainsync.hiro_server.chain import Chain
+from tests.chainsync.hiro_server.escrow import Escrow
 from tests.chainsync.hiro_server.model import (
     CLIENT,
     DEFAULT_FEE_RATE,
@@ -54,20 +50,9 @@ from tests.chainsync.hiro_server.model import (
     stx,
     stx_sent_equal_to,
 )
-from tests.chainsync.hiro_server.prints import (
-    EscrowPrints,
-    events,
-    milestone_fees,
-)
-from tests.chainsync.hiro_server.routes import (
-    RecordedRequest,
-)
-from tests.chainsync.hiro_server.server import (
-    DEPRECATED_ROUTES,
-    ROUTE_NAMES,
-    Fault,
-    HiroServer,
-)
+from tests.chainsync.hiro_server.prints import EscrowPrints, events, milestone_fees
+from tests.chainsync.hiro_server.routes import RecordedRequest
+from tests.chainsync.hiro_server.server import DEPRECATED_ROUTES, ROUTE_NAMES, Fault, HiroServer
 from tests.chainsync.hiro_server.shapes import (
     block_json,
     clarity_json,
@@ -78,11 +63,7 @@ from tests.chainsync.hiro_server.shapes import (
     tx_v3_mempool_json,
     tx_v3_summary_json,
 )
-from tests.chainsync.hiro_server.state import (
-    READ_ONLY,
-    SIGNATURES,
-    EscrowState,
-)
+from tests.chainsync.hiro_server.state import READ_ONLY, SIGNATURES, EscrowState
 
 __all__ = [
     "CLIENT",
