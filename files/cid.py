@@ -42,6 +42,7 @@ def _binary_prefix(codec: str) -> bytes:
 # leaf; a file has a CID per 256 KiB chunk, so those are the library's prefix plus the digest.
 RAW_PREFIX = _binary_prefix("raw")
 DAG_PB_PREFIX = _binary_prefix("dag-pb")
+MULTIHASH_PREFIX = multihash.wrap(bytes(32), "sha2-256")[:-32]  # a CIDv0 is its multihash
 
 
 def cid_raw(digest: bytes) -> bytes:
@@ -54,6 +55,12 @@ def cid_dag_pb(digest: bytes) -> bytes:
     return DAG_PB_PREFIX + digest
 
 
+def cid_dag_pb_v0(digest: bytes) -> bytes:
+    """The binary CIDv0 of a dag-pb block (what plain `ipfs add` links with)."""
+    return MULTIHASH_PREFIX + digest
+
+
 def cid_text(binary: bytes) -> str:
-    """A binary CID as text: base32 for CIDv1."""
-    return str(CID.decode(binary).set(base="base32"))
+    """A binary CID as text: CIDv1, base32 (a CIDv0 becomes its v1 twin)."""
+    cid = CID.decode(binary)
+    return str((cid.set(version=1) if cid.version == 0 else cid).set(base="base32"))

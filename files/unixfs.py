@@ -13,9 +13,10 @@ Memory: one chunk of pending bytes plus one small link (a CID and two sizes) per
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from files.cid import cid_dag_pb, cid_raw, cid_text
+from files.cid import cid_dag_pb, cid_dag_pb_v0, cid_raw, cid_text
 
 CHUNK_SIZE = 256 * 1024
 MAX_LINKS = 174
@@ -57,6 +58,13 @@ def unixfs_file_data(filesize: int, blocksizes: list[int]) -> bytes:
     return b"".join(fields)
 
 
+def unixfs_leaf_data(chunk: bytes | bytearray | memoryview) -> bytes:
+    """UnixFS `Data` of a dag-pb leaf (plain `ipfs add`, CIDv0): Type=File, the bytes (left
+    out when empty, as Kubo does), filesize."""
+    data = _field_bytes(2, bytes(chunk)) if len(chunk) else b""
+    return _field_varint(1, UNIXFS_FILE) + data + _field_varint(3, len(chunk))
+
+
 def dag_pb_node(links: list[Link], data: bytes) -> bytes:
     """A PBNode in dag-pb's canonical order: the links (field 2) first, then Data (field 1).
     Each PBLink holds Hash, an empty Name (kubo and js write it) and Tsize."""
@@ -72,28 +80,41 @@ def dag_pb_node(links: list[Link], data: bytes) -> bytes:
 # --- the DAG -----------------------------------------------------------------------------------
 
 
-def _parent(children: list[Link]) -> Link:
+def _parent(children: list[Link], node_cid: Callable[[bytes], bytes]) -> Link:
     filesize = sum(child.filesize for child in children)
     block = dag_pb_node(children, unixfs_file_data(filesize, [c.filesize for c in children]))
-    cid = cid_dag_pb(hashlib.sha256(block).digest())
+    cid = node_cid(hashlib.sha256(block).digest())
     return Link(cid, len(block) + sum(child.tsize for child in children), filesize)
 
 
-def balanced_root(leaves: list[Link], max_links: int = MAX_LINKS) -> Link:
+def balanced_root(
+    leaves: list[Link],
+    max_links: int = MAX_LINKS,
+    node_cid: Callable[[bytes], bytes] = cid_dag_pb,
+) -> Link:
     """The root of the balanced tree over `leaves`: group them by `max_links` under parents,
     then the parents, until one node is left. A single leaf is its own root."""
     level = leaves
     while len(level) > 1:
-        level = [_parent(level[i : i + max_links]) for i in range(0, len(level), max_links)]
+        level = [
+            _parent(level[i : i + max_links], node_cid) for i in range(0, len(level), max_links)
+        ]
     return level[0]
 
 
 class UnixfsHasher:
     """Feed bytes with update(); cid() gives the file's CIDv1 (base32), sha256 its SHA-256."""
 
-    def __init__(self, chunk_size: int = CHUNK_SIZE, max_links: int = MAX_LINKS) -> None:
+    def __init__(
+        self, chunk_size: int = CHUNK_SIZE, max_links: int = MAX_LINKS, *, raw_leaves: bool = True
+    ) -> None:
         self.chunk_size = chunk_size
         self.max_links = max_links
+        # False: plain `ipfs add`'s layout (dag-pb leaves, nodes linked by CIDv0; the root's CIDv1
+        # is returned). Not used for uploads: it lets the tests check the tree and the protobuf
+        # against a tool that builds only that layout (Debian's ipfs_cid).
+        self.raw_leaves = raw_leaves
+        self._node_cid = cid_dag_pb if raw_leaves else cid_dag_pb_v0
         self.size = 0
         self._sha256 = hashlib.sha256()
         self._pending = bytearray()
@@ -120,15 +141,20 @@ class UnixfsHasher:
         self._pending += view
 
     def _leaf(self, chunk: bytes | bytearray | memoryview) -> None:
-        cid = cid_raw(hashlib.sha256(chunk).digest())
-        self._leaves.append(Link(cid, len(chunk), len(chunk)))
+        if self.raw_leaves:
+            cid = cid_raw(hashlib.sha256(chunk).digest())
+            self._leaves.append(Link(cid, len(chunk), len(chunk)))
+            return
+        block = dag_pb_node([], unixfs_leaf_data(chunk))
+        cid = self._node_cid(hashlib.sha256(block).digest())
+        self._leaves.append(Link(cid, len(block), len(chunk)))
 
     def cid(self) -> str:
         if self._root is None:
             if self._pending or not self._leaves:  # the tail, or the one empty leaf of b""
                 self._leaf(bytes(self._pending))
                 self._pending.clear()
-            self._root = balanced_root(self._leaves, self.max_links)
+            self._root = balanced_root(self._leaves, self.max_links, self._node_cid)
         return cid_text(self._root.cid)
 
     @property

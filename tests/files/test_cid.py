@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -89,3 +91,31 @@ def test_cid_normalize_accepts_any_form(text: str, normal: str) -> None:
 def test_cid_normalize_refuses_what_is_not_a_cid(text: str) -> None:
     with pytest.raises(InvalidCid):
         cid_normalize(text)
+
+
+RUST_VECTORS = json.loads(
+    (Path(__file__).parents[1] / "data/ipfs/ipfs_cid_vectors.json").read_text()
+)
+
+
+@pytest.mark.parametrize("vector", RUST_VECTORS["vectors"], ids=lambda v: v["name"])
+def test_the_tree_and_protobuf_match_a_second_implementation(vector: dict) -> None:
+    """Debian's ipfs_cid (Rust) builds only plain `ipfs add`'s layout (dag-pb leaves, CIDv0
+    links); the same chunking, balanced tree, dag-pb nodes and UnixFS data in that layout must
+    give its CIDs."""
+    hasher = UnixfsHasher(raw_leaves=False)
+    hasher.update(pattern(vector["size"]))
+    assert hasher.cid() == vector["cidv1"]
+    assert cid_normalize(vector["cidv0"]) == vector["cidv1"]
+
+
+@pytest.mark.skipif(shutil.which("ipfs_cid") is None, reason="Debian's ipfs-cid is not installed")
+@pytest.mark.parametrize("size", [2, 1000, 3 * CHUNK_SIZE - 1, 7 * CHUNK_SIZE + 12345])
+def test_the_tree_matches_ipfs_cid_live(tmp_path: Path, size: int) -> None:
+    data = hashlib.shake_256(f"live-{size}".encode()).digest(size)
+    path = tmp_path / "data"
+    path.write_bytes(data)
+    out = subprocess.run(["ipfs_cid", str(path)], capture_output=True, text=True, check=True)
+    hasher = UnixfsHasher(raw_leaves=False)
+    hasher.update(data)
+    assert hasher.cid() == json.loads(out.stdout)["CIDv1"]
