@@ -19,7 +19,7 @@ from projects import services as projects_services
 from projects.models import Project
 
 CHAIN_ORDER = ("block_height", "tx_index", "event_index")
-REPLAY_BATCH = 500
+REPLAY_BATCH = 2000  # as events_apply's batches
 PENDING = ChainEvent.State.PENDING
 # Statuses only the chain gives (or, for pending, a funding tx recorded): the ones a reset undoes.
 CHAIN_STATUSES = [

@@ -28,6 +28,9 @@ from chainsync.services.amounts import offchain_gross, stored_args
 
 CHAIN_ORDER = ("block_height", "tx_index", "event_index")
 CHUNK = 500  # ids per `IN (...)`
+# Events per batch (and per transaction): the projection rows a batch reads are shared by more
+# of its events the larger it is (some 300 projects are open at once in the bench's history).
+BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class BatchOutcome:
     lookup: str = ""
 
 
-def events_apply(*, contract_id: str, batch_size: int = 500, notify: bool = True) -> ApplyResult:
+def events_apply(*, contract_id: str, batch_size: int = BATCH, notify: bool = True) -> ApplyResult:
     """Apply pending canonical events in chain order, a batch per database transaction together
     with the sync state, so a crash anywhere loses nothing and applies nothing twice. An event
     that does not fit is recorded as failed and the rest go on. Stops at an event whose amounts

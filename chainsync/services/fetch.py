@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -121,8 +121,7 @@ def _walk_logs(client: StacksApiClient, contract_id: str, known: int) -> tuple[s
             ).values_list("tx_id", "event_index", "block_height")
         }
         fresh, done = _fresh(page, stored, lambda log: log.key, known)
-        _calls_look_up(client, {log.tx_id for log in fresh})
-        created, bad, first = _events_store(fresh)
+        created, bad, first = _events_store(client, fresh)
         complete = complete and (bool(first) or not fresh)
         newest = newest or first
         events, malformed = events + created, malformed + bad
@@ -193,7 +192,7 @@ def transactions_store(txs: Iterable[TxSummary]) -> None:
     )
 
 
-def event_placed(event: ChainEvent, tx: ChainTransaction) -> ChainEvent:
+def event_placed(event: ChainEvent, tx: ChainTransaction | Place) -> ChainEvent:
     """The event, canonical, at its call's place in the chain."""
     event.canonical = True
     event.block_height, event.block_hash = tx.block_height, tx.block_hash
@@ -216,17 +215,38 @@ def event_content_set(event: ChainEvent, raw_hex: str) -> ChainEvent:
     return event
 
 
-def _events_store(logs: list[ContractLog]) -> tuple[int, int, str]:
-    """Store prints whose call is stored; returns (stored, malformed, newest stored key), the
-    key empty when a print had to wait for its call (so the walk does not count as complete)."""
-    txs = ChainTransaction.objects.in_bulk({log.tx_id for log in logs}, field_name="tx_id")
+class Place(NamedTuple):
+    """Where a stored call sits (what `event_placed` reads of it)."""
+
+    block_height: int
+    block_hash: str
+    burn_block_height: int
+    tx_index: int
+    sender: str
+    function_name: str
+
+
+def _places(tx_ids: set[str]) -> dict[str, Place]:
+    rows = ChainTransaction.objects.filter(tx_id__in=tx_ids).values_list("tx_id", *Place._fields)
+    return {tx_id: Place(*place) for tx_id, *place in rows}
+
+
+def _events_store(client: StacksApiClient, logs: list[ContractLog]) -> tuple[int, int, str]:
+    """Store prints whose call is stored (looking up, once each, calls the walk did not list);
+    returns (stored, malformed, newest stored key), the key empty when a print had to wait for
+    its call (so the walk does not count as complete)."""
+    tx_ids = {log.tx_id for log in logs}
+    places = _places(tx_ids)
+    if missing := tx_ids - set(places):
+        _calls_look_up(client, missing)
+        places |= _places(missing)
     rows = [
         event_content_set(
-            event_placed(ChainEvent(tx_id=log.tx_id, event_index=log.event_index), tx),
+            event_placed(ChainEvent(tx_id=log.tx_id, event_index=log.event_index), place),
             log.value_hex,
         )
         for log in logs
-        if (tx := txs.get(log.tx_id)) is not None  # else the next poll stores both
+        if (place := places.get(log.tx_id)) is not None  # else the next poll stores both
     ]
     created = ChainEvent.objects.bulk_create(rows, ignore_conflicts=True)
     malformed = sum(row.state == ChainEvent.State.FAILED for row in rows)
