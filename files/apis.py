@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
@@ -80,9 +83,10 @@ class FileDownloadApi(APIView):
         if _matches_etag(request, stored.cid):
             return _with_cache_headers(HttpResponseNotModified(), stored)
         handle = selectors.stored_file_open_verified(stored=stored)
-        response = StreamingHttpResponse(
-            selectors.verified_chunks(handle, stored=stored), content_type=stored.content_type
-        )
+        chunks = selectors.verified_chunks(handle, stored=stored)
+        if isinstance(request._request, ASGIRequest):
+            chunks = _async_chunks(chunks)  # a sync iterator would be read whole into memory
+        response = StreamingHttpResponse(chunks, content_type=stored.content_type)
         response["Content-Length"] = str(stored.size)
         response["Content-Disposition"] = content_disposition_header(
             stored.content_type not in INLINE_TYPES, stored.name
@@ -98,6 +102,17 @@ class FileInfoApi(APIView):
     @extend_schema(responses=StoredFileOutput)
     def get(self, request: Request, cid: str) -> Response:
         return _output(selectors.stored_file_get(cid=cid), request)
+
+
+async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Under ASGI, Django streams only async iterators chunk by chunk (it reads a sync one into
+    a list first). Each chunk is read in a worker thread; closing stops the reads and the file."""
+    step = sync_to_async(next, thread_sensitive=False)
+    try:
+        while (chunk := await step(chunks, None)) is not None:
+            yield chunk
+    finally:
+        await sync_to_async(chunks.close, thread_sensitive=False)()
 
 
 def _matches_etag(request: Request, cid: str) -> bool:
