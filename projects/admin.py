@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from rest_framework.exceptions import ValidationError
 
-from projects.models import Agreement, Dispute, Milestone, Project, Review
+from projects.models import Agreement, Dispute, Evidence, Milestone, Project, Review
 from projects.selectors import (
     dispute_get,
     dispute_resolution_call,
@@ -206,6 +206,25 @@ class AgreementAdmin(ReadOnlyAdmin):
 
     list_display = ["project", "proposal", "sha256", "accepted_at"]
     search_fields = ["sha256", "project__title"]
+
+    def has_module_permission(self, request) -> bool:
+        return is_dispute_reviewer(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_dispute_reviewer(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    """Evidence is immutable once submitted: the reviewers read it here (and side by side on the
+    review page); nobody edits or deletes it."""
+
+    list_display = ["dispute", "submitted_by", "created_at", "file_cid"]
+    search_fields = ["submitted_by", "file_cid", "file_sha256"]
+    list_select_related = ["dispute"]
 
     def has_module_permission(self, request) -> bool:
         return is_dispute_reviewer(request.user)

@@ -110,6 +110,24 @@ def test_only_reviewers_see_the_panel(hiro, api):
     listing = _admin(staff_reviewer).get("/admin/projects/dispute/?status__exact=open&age=7d%2B")
     assert listing.status_code == 200
     assert f"Review #{dispute.pk}" in listing.content.decode()
+    # evidence and agreements: reviewers read them, nobody edits them
+    services.evidence_submit(
+        dispute_id=dispute.pk, actor=dispute.project.client_address, description="x"
+    )
+    evidence = dispute.evidence.get()
+    for url in ("/admin/projects/evidence/", "/admin/projects/agreement/"):
+        assert _admin(staff).get(url).status_code == 403
+        assert _admin(staff_reviewer).get(url).status_code == 200
+    change = _admin(staff_reviewer).post(
+        f"/admin/projects/evidence/{evidence.pk}/change/", {"description": "edited"}
+    )
+    assert change.status_code == 403
+    delete = _admin(staff_reviewer).post(
+        f"/admin/projects/evidence/{evidence.pk}/delete/", {"post": "yes"}
+    )
+    assert delete.status_code == 403
+    evidence.refresh_from_db()
+    assert evidence.description == "x"
 
 
 def test_the_list_shows_status_age_amount_and_token_and_filters(settings):
