@@ -1,0 +1,1 @@
+"""The indexer benchmark's parts (bench/indexer.py runs them)."""
