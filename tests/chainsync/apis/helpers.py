@@ -1,0 +1,68 @@
+"""What the blockchain API tests share: expected keys, one poll of the indexer, the API
+down, and the projects the tests fund."""
+
+from __future__ import annotations
+
+from chainsync import services
+from chainsync.client import StacksApiClient
+from projects.models import Project
+from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, HiroServer
+from tests.chainsync.scenarios import fund, pending_project
+
+STX = 1_000_000
+CONFIRMATIONS = 6
+PROJECT_KEYS = {
+    "onChainId",
+    "projectId",
+    "client",
+    "freelancer",
+    "token",
+    "totalAmount",
+    "feePaid",
+    "refunded",
+    "milestones",
+    "disputes",
+    "final",
+}
+EVENT_KEYS = {
+    "txId",
+    "eventIndex",
+    "blockHeight",
+    "blockHash",
+    "burnBlockHeight",
+    "txIndex",
+    "sender",
+    "functionName",
+    "event",
+    "payload",
+    "canonical",
+    "state",
+    "error",
+    "final",
+}
+
+
+def sync(hiro: HiroServer) -> services.SyncResult:
+    api = StacksApiClient(hiro.url, rate_limit=0, max_retries=2, backoff_base=0.01)
+    return services.sync_once(client=api, contract_id=ESCROW_CONTRACT)
+
+
+def api_down(settings) -> None:
+    settings.CHAINSYNC = {**settings.CHAINSYNC, "STACKS_API_URL": "http://127.0.0.1:9"}
+
+
+def linked_project(hiro: HiroServer, amounts=(10 * STX, 20 * STX)) -> Project:
+    """An off-chain project, funded on chain (not yet indexed)."""
+    project = pending_project(amounts)
+    fund(hiro, project, list(amounts))
+    return project
+
+
+def on_chain_only(hiro: HiroServer, milestones=(0, 5 * STX, 0, 7 * STX)):
+    return hiro.escrow.create_project_stx(
+        client=CLIENT, freelancer=FREELANCER, milestones=list(milestones)
+    )
+
+
+def verify(anon, **body):
+    return anon.post("/api/blockchain/verify-tx", body, format="json")
