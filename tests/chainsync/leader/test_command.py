@@ -1,0 +1,117 @@
+"""run_indexer: --once under the lease, refused or forced under another leader, and SIGTERM
+stopping a real process that releases its lease."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import connection
+
+from chainsync import services
+from chainsync.leader import leader_acquire, leader_get
+from chainsync.management.commands import run_indexer as run_indexer_command
+from projects.models import Project
+from tests.chainsync.leader.helpers import CONTRACT, lease_row, wait_for
+from tests.chainsync.scenarios import fund, pending_project
+
+# --- the command ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def indexer_settings(hiro, settings) -> None:
+    settings.CHAINSYNC = {
+        **settings.CHAINSYNC,
+        "STACKS_API_URL": hiro.url,
+        "STACKS_API_RATE_LIMIT": 0,
+        "ESCROW_CONTRACT_ID": CONTRACT,
+    }
+
+
+def run_indexer(*args: str) -> str:
+    out = io.StringIO()
+    call_command("run_indexer", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_run_indexer_once_takes_the_lease_syncs_and_releases_it(
+    hiro, indexer_settings, monkeypatch
+):
+    fund(hiro, pending_project())
+    leaders: list[str] = []
+
+    def sync_once(**kwargs):
+        leaders.append(leader_get(contract_id=CONTRACT)[0])
+        return services.sync_once(**kwargs)
+
+    monkeypatch.setattr(run_indexer_command, "sync_once", sync_once)
+    run_indexer("--once", "--holder", "me")
+    assert Project.objects.get().status == "active"
+    assert leaders == ["me"] and leader_get(contract_id=CONTRACT) == ("", None)
+
+
+@pytest.mark.django_db
+def test_run_indexer_once_under_another_leader_says_so_and_does_not_sync(hiro, indexer_settings):
+    fund(hiro, pending_project())
+    leader_acquire(contract_id=CONTRACT, holder="other:1:ab", ttl=30)
+    out = run_indexer("--once")
+    assert "other:1:ab leads" in out and "not syncing" in out
+    assert hiro.requests == [] and Project.objects.get().status == "pending"
+    assert lease_row().leader == "other:1:ab"
+
+
+@pytest.mark.django_db
+def test_run_indexer_once_forced_syncs_and_leaves_the_other_lease_alone(hiro, indexer_settings):
+    fund(hiro, pending_project())
+    leader_acquire(contract_id=CONTRACT, holder="other:1:ab", ttl=30)
+    out = run_indexer("--once", "--force")
+    assert "syncing anyway" in out and Project.objects.get().status == "active"
+    assert lease_row().leader == "other:1:ab"
+
+
+def _database_env() -> dict[str, str]:
+    """The environment that points a child process at this test's database."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return {"SQLITE_PATH": db["NAME"]}
+    auth = f"{db['USER']}:{db['PASSWORD']}@" if db["PASSWORD"] else f"{db['USER']}@"
+    return {"DATABASE_URL": f"postgres://{auth}{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_stops_the_indexer_at_once_and_releases_its_lease(hiro):
+    # given: the indexer running in its own process, leading
+    env = {
+        **os.environ,
+        **_database_env(),
+        "STACKS_API_URL": hiro.url,
+        "STACKS_API_RATE_LIMIT": "0",
+        "ESCROW_CONTRACT_ID": CONTRACT,
+        "INDEXER_POLL_SECONDS": "30",
+    }
+    manage = Path(django_settings.BASE_DIR) / "manage.py"
+    indexer = subprocess.Popen(
+        [sys.executable, str(manage), "run_indexer", "--holder", "child"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: leader_get(contract_id=CONTRACT)[0] == "child" or indexer.poll())
+        assert indexer.poll() is None, indexer.stderr.read().decode()
+        # when
+        indexer.send_signal(signal.SIGTERM)
+        # then: it stops during its 30 s sleep, not after it
+        assert indexer.wait(timeout=10) == 0
+    finally:
+        indexer.kill()
+        indexer.wait()
+    assert leader_get(contract_id=CONTRACT) == ("", None)

@@ -1,0 +1,113 @@
+"""The lease in the database: one holder at a time, renewed while it works, taken over once
+it lapses."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from chainsync.leader import (
+    Lease,
+    LeaseLost,
+    leader_acquire,
+    leader_get,
+    leader_holder_new,
+    leader_release,
+    leader_ttl,
+)
+from chainsync.models import SyncState
+from tests.chainsync.leader.helpers import CONTRACT, Clock, lapse, lease_row, seconds_left
+
+# --- the lease ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_free_lease_is_taken_and_its_row_created():
+    assert not SyncState.objects.exists()
+    assert leader_acquire(contract_id=CONTRACT, holder="a", ttl=30)
+    assert lease_row().leader == "a"
+    assert 25 < seconds_left() <= 30
+
+
+@pytest.mark.django_db
+def test_the_holder_renews_its_lease():
+    leader_acquire(contract_id=CONTRACT, holder="a", ttl=30)
+    SyncState.objects.update(lease_expires_at=timezone.now() + timedelta(seconds=1))
+    assert leader_acquire(contract_id=CONTRACT, holder="a", ttl=30)
+    assert 25 < seconds_left() <= 30
+
+
+@pytest.mark.django_db
+def test_another_holder_is_refused_while_the_lease_runs():
+    leader_acquire(contract_id=CONTRACT, holder="a", ttl=30)
+    expires = lease_row().lease_expires_at
+    assert not leader_acquire(contract_id=CONTRACT, holder="b", ttl=30)
+    assert (lease_row().leader, lease_row().lease_expires_at) == ("a", expires)
+
+
+@pytest.mark.django_db
+def test_a_lapsed_lease_is_taken_over_and_its_old_holder_cannot_renew_it():
+    leader_acquire(contract_id=CONTRACT, holder="a", ttl=30)
+    lapse()
+    assert leader_acquire(contract_id=CONTRACT, holder="b", ttl=30)
+    assert not leader_acquire(contract_id=CONTRACT, holder="a", ttl=30)
+    assert leader_get(contract_id=CONTRACT)[0] == "b"
+
+
+@pytest.mark.django_db
+def test_only_the_holder_releases_and_a_released_lease_is_free_at_once():
+    leader_acquire(contract_id=CONTRACT, holder="a", ttl=30)
+    assert not leader_release(contract_id=CONTRACT, holder="b")
+    assert lease_row().leader == "a"
+    assert leader_release(contract_id=CONTRACT, holder="a")
+    assert leader_get(contract_id=CONTRACT) == ("", None)
+    assert leader_acquire(contract_id=CONTRACT, holder="b", ttl=30)
+
+
+def test_holder_names_name_the_host_and_process_and_differ(monkeypatch):
+    first, second = leader_holder_new(), leader_holder_new()
+    assert first.startswith(f"{socket.gethostname()[:80]}:{os.getpid()}:") and first != second
+    monkeypatch.setattr(socket, "gethostname", lambda: "h" * 255)
+    assert len(leader_holder_new()) <= SyncState._meta.get_field("leader").max_length
+
+
+def test_the_ttl_comes_from_the_settings_with_a_default(settings):
+    conf = {k: v for k, v in settings.CHAINSYNC.items() if k != "LEADER_TTL_SECONDS"}
+    with override_settings(CHAINSYNC=conf):
+        assert leader_ttl() == 60.0
+    with override_settings(CHAINSYNC={**conf, "LEADER_TTL_SECONDS": 5}):
+        assert leader_ttl() == 5.0
+
+
+@pytest.mark.django_db
+def test_a_held_lease_is_renewed_only_once_a_third_of_its_ttl_has_passed(
+    django_assert_num_queries,
+):
+    clock = Clock()
+    lease = Lease(contract_id=CONTRACT, holder="a", ttl=30, clock=clock)
+    assert lease.acquire()
+    SyncState.objects.update(lease_expires_at=timezone.now() + timedelta(seconds=1))
+    clock.now += 9
+    with django_assert_num_queries(0):
+        lease.keep()
+    clock.now += 1
+    lease.keep()
+    assert lease.renewed_at == clock.now and 25 < seconds_left() <= 30
+
+
+@pytest.mark.django_db
+def test_keeping_a_lease_another_holder_took_raises_lease_lost():
+    clock = Clock()
+    lease = Lease(contract_id=CONTRACT, holder="a", ttl=30, clock=clock)
+    lease.acquire()
+    lapse()
+    leader_acquire(contract_id=CONTRACT, holder="b", ttl=30)
+    clock.now += 31  # paused past the TTL
+    with pytest.raises(LeaseLost, match="b leads"):
+        lease.keep()
+    assert not lease.held
