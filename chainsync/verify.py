@@ -5,7 +5,8 @@ verifyProjectFunding), and repair the projects that differ by reading the chain 
 Reads use one chain tip for the whole run (the API's tip when it starts), so every answer
 describes the same state. Per project: one get-project, a get-milestone per slot (1..4) and a
 get-dispute per slot that holds a milestone; plus one get-project-count, to find projects the
-projection misses."""
+projection misses. The reading and the comparison are chainsync.onchain's, which the API's live
+check uses too: one definition of "in sync"."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from chainsync.onchain import (
 )
 from chainsync.reorg import chain_repair
 
-__all__ = ["Difference", "VerifyReport", "live_project_ids", "project_differences", "sync_verify"]
 DEFAULT_RECENT_BLOCKS = 1000
 
 Progress = Callable[[str], None]
