@@ -111,7 +111,6 @@ class SyncState(models.Model):
 # --- the projection: derived from canonical, applied events alone --------------------------
 
 
-
 class ContractSettings(models.Model):
     """The contract's admin settings as its events set them."""
 
