@@ -5,7 +5,8 @@ and `projects.services.<fn>` name every service:
 
 - lifecycle: projects, milestones and reviews, and the chain-caused project transitions
 - agreements: the agreement frozen when a proposal is accepted
-- disputes: disputes as the chain files and closes them, statements, evidence, resolutions
+- disputes: statements, evidence, the reviewer's resolution record
+- disputes_chain: disputes as the chain files and closes them (one event, or a batch's book)
 """
 
 from projects.services.agreements import (
@@ -15,11 +16,14 @@ from projects.services.agreements import (
 )
 from projects.services.disputes import (
     EvidenceFile,
-    dispute_chain_closed,
-    dispute_chain_filed,
     dispute_resolution_record,
     dispute_statement_set,
     evidence_submit,
+)
+from projects.services.disputes_chain import (
+    DisputeBook,
+    dispute_chain_closed,
+    dispute_chain_filed,
     project_disputes_chain_closed,
 )
 from projects.services.lifecycle import (
@@ -46,6 +50,7 @@ from projects.services.lifecycle import (
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "DisputeBook",
     "EvidenceFile",
     "MilestoneSpec",
     "agreement_canonical",

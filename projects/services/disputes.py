@@ -1,17 +1,13 @@
-"""Disputes and their evidence.
-
-A dispute opens and closes only on chain: the indexer calls `dispute_chain_filed` for
-dispute-filed and `dispute_chain_closed` / `project_disputes_chain_closed` for the events that
-close one (CONTRACT.md), each idempotent, keyed by the transaction. The parties add a statement
-(the filer, once) and evidence (while it is open); a reviewer records the resolution transaction
-their wallet broadcast, which changes nothing until the indexer sees dispute-resolved.
+"""What people do with a dispute: the filer's statement (once), the parties' evidence (while it
+is open), the reviewer's record of the resolution their wallet broadcast (which changes nothing
+until the indexer sees dispute-resolved). A dispute opens and closes only on chain
+(projects.services.disputes_chain).
 
 Lock order: the project (project_lock), then its disputes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -30,14 +26,10 @@ from projects.errors import (
 from projects.models import Dispute, Evidence, Project
 from projects.selectors.disputes import dispute_review_link, is_dispute_reviewer, reviewer_addresses
 from projects.services.lifecycle import project_lock
-from stxworx.errors import InvalidInput, InvalidTransition, NotFound
+from stxworx.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-Reason = Dispute.CloseReason
-# The events that close every open dispute of a project (always in the client's favour).
-PROJECT_CLOSING = {Reason.FULL_REFUND, Reason.EMERGENCY_REFUND, Reason.FORCE_REFUND}
 
 
 @dataclass(frozen=True)
@@ -82,198 +74,6 @@ def _role(project: Project, address: str) -> str:
 
 def _title(project: Project, dispute: Dispute) -> str:
     return f"“{project.title}”, milestone {dispute.milestone_number}"
-
-
-# --- from the chain (indexer only) ------------------------------------------------------------
-
-
-def _dispute_lock(**lookup: object) -> Dispute | None:
-    return Dispute.objects.select_for_update().filter(**lookup).first()
-
-
-def _set_status(dispute: Dispute, to: str, **fields: object) -> None:
-    if not dispute.can_transition(to):
-        raise InvalidTransition(
-            f"A {dispute.status} dispute cannot become {to}.",
-            extra={"status": dispute.status, "to": to},
-        )
-    dispute.status = to
-    for name, value in fields.items():
-        setattr(dispute, name, value)
-    dispute.save(update_fields=["status", "updated_at", *fields])
-
-
-@transaction.atomic
-def dispute_chain_filed(
-    *,
-    project_id: int,
-    number: int,
-    filed_by: str,
-    tx_id: str,
-    block_height: int,
-    filed_at: datetime,
-    notify: bool = True,
-) -> Dispute:
-    """dispute-filed for a linked project (indexer only). Idempotent by `tx_id`: the same filing
-    seen again returns its dispute unchanged, or reopens it when a rebuild had voided it (a
-    replay after a fork, silently). A new one tells both parties and the reviewers.
-
-    Raises NotFound (no such project or milestone), InvalidTransition (the milestone already has
-    another open dispute: the chain allows one until a milestone-reset closes it)."""
-    project = project_lock(project_id)
-    if not project.milestones.filter(number=number).exists():
-        raise NotFound(f"Project {project_id} has no milestone {number}.")
-    dispute = _dispute_lock(filed_tx_id=tx_id)
-    if dispute is not None:
-        if dispute.status == Dispute.Status.VOID:
-            _set_status(dispute, Dispute.Status.OPEN, **_unresolved())
-        return dispute
-    if Dispute.objects.filter(
-        project=project, milestone_number=number, status=Dispute.Status.OPEN
-    ).exists():
-        raise InvalidTransition(f"Milestone {number} of project {project_id} is already disputed.")
-    dispute = Dispute.objects.create(
-        project=project,
-        milestone_number=number,
-        filed_by=filed_by,
-        filed_tx_id=tx_id,
-        filed_block_height=block_height,
-        filed_at=filed_at,
-    )
-    if notify:
-        who = _role(project, filed_by)
-        _tell_parties(
-            project,
-            dispute,
-            Notification.Type.DISPUTE_FILED,
-            f"{_title(project, dispute)} is disputed (filed by the {who}).",
-        )
-        _tell_reviewers(
-            project,
-            dispute,
-            Notification.Type.DISPUTE_FILED,
-            f"New dispute to review: {_title(project, dispute)}, filed by the {who}.",
-        )
-    return dispute
-
-
-def _unresolved() -> dict[str, object]:
-    return {
-        "resolved_in_favor_of": "",
-        "close_reason": "",
-        "resolved_tx_id": "",
-        "resolved_at": None,
-    }
-
-
-def _check_close(reason: str, in_favor_of: str) -> None:
-    if reason not in Reason.values:
-        raise InvalidInput(f"{reason} does not close a dispute.", field="reason")
-    if in_favor_of not in ("", *Dispute.Party.values):
-        raise InvalidInput("Must be client, freelancer or empty.", field="in_favor_of")
-
-
-def _close(
-    project: Project,
-    dispute: Dispute,
-    *,
-    tx_id: str,
-    in_favor_of: str,
-    reason: str,
-    closed_at: datetime,
-    notify: bool,
-) -> Dispute:
-    _set_status(
-        dispute,
-        Dispute.Status.RESOLVED,
-        resolved_in_favor_of=in_favor_of,
-        close_reason=reason,
-        resolved_tx_id=tx_id,
-        resolved_at=closed_at,
-    )
-    if notify:
-        _tell_parties(
-            project, dispute, Notification.Type.DISPUTE_RESOLVED, _closed_news(project, dispute)
-        )
-    return dispute
-
-
-def _closed_news(project: Project, dispute: Dispute) -> str:
-    title = _title(project, dispute)
-    reason = dispute.close_reason
-    if reason == Reason.MILESTONE_RESET:
-        return f"The dispute on {title} is closed: the milestone was reset."
-    if reason == Reason.MILESTONE_RELEASED:
-        return f"The dispute on {title} is closed: the client released the payment."
-    if reason in PROJECT_CLOSING:
-        return f"The dispute on {title} is closed: the escrow was refunded to the client."
-    side = (
-        "the freelancer"
-        if dispute.resolved_in_favor_of == Dispute.Party.FREELANCER
-        else "the client"
-    )
-    return f"The dispute on {title} is resolved in favour of {side}."
-
-
-@transaction.atomic
-def dispute_chain_closed(
-    *,
-    project_id: int,
-    number: int,
-    tx_id: str,
-    in_favor_of: str,
-    reason: str,
-    closed_at: datetime,
-    notify: bool = True,
-) -> Dispute | None:
-    """An event that closes the open dispute on one milestone (indexer only): dispute-resolved,
-    milestone-released, force-released (in favour of `in_favor_of`: "client" or "freelancer")
-    or milestone-reset ("": nobody). Returns the closed dispute; the one this `tx_id` closed
-    already when seen again (idempotent); None when the milestone has no open dispute (a release
-    with no dispute is the usual case). Tells both parties."""
-    _check_close(reason, in_favor_of)
-    project = project_lock(project_id)
-    dispute = _dispute_lock(project=project, milestone_number=number, status=Dispute.Status.OPEN)
-    if dispute is None:
-        return Dispute.objects.filter(
-            project=project, milestone_number=number, resolved_tx_id=tx_id
-        ).first()
-    return _close(
-        project,
-        dispute,
-        tx_id=tx_id,
-        in_favor_of=in_favor_of,
-        reason=reason,
-        closed_at=closed_at,
-        notify=notify,
-    )
-
-
-@transaction.atomic
-def project_disputes_chain_closed(
-    *, project_id: int, tx_id: str, reason: str, closed_at: datetime, notify: bool = True
-) -> list[Dispute]:
-    """full-refund, emergency-refund or force-refund (indexer only): every open dispute of the
-    project closes in the client's favour. Idempotent: seen again, nothing is open any more and
-    nothing changes. Returns the disputes closed now."""
-    if reason not in PROJECT_CLOSING:
-        raise InvalidInput(f"{reason} does not close every dispute of a project.", field="reason")
-    project = project_lock(project_id)
-    open_ones = Dispute.objects.select_for_update().filter(
-        project=project, status=Dispute.Status.OPEN
-    )
-    return [
-        _close(
-            project,
-            dispute,
-            tx_id=tx_id,
-            in_favor_of=Dispute.Party.CLIENT,
-            reason=reason,
-            closed_at=closed_at,
-            notify=notify,
-        )
-        for dispute in open_ones.order_by("milestone_number")
-    ]
 
 
 # --- the parties --------------------------------------------------------------------------------

@@ -401,3 +401,133 @@ def test_an_agreement_is_frozen_once_per_project():
     services.agreement_freeze(project=project, proposal=proposal)
     with pytest.raises(IntegrityError):
         services.agreement_freeze(project=project, proposal=proposal)
+
+
+# --- a batch's book (what the indexer's set-based apply uses) -------------------------------------
+
+
+def _book_of(*projects):
+    return services.DisputeBook.of(projects)
+
+
+def test_a_book_applies_a_batch_in_order_and_saves_in_a_few_statements(
+    django_assert_max_num_queries,
+):
+    projects = [active_project() for _ in range(6)]
+    staff = reviewer()
+    book = _book_of(*projects)
+    # when: each project's milestone 1 is disputed, closed, reset-closed, and filed again
+    for p in projects:
+        book.filed(
+            project_id=p.pk,
+            number=1,
+            filed_by=p.client_address,
+            tx_id=tx_id(),
+            block_height=1,
+            filed_at=FILED_AT,
+        )
+        book.closed(
+            project_id=p.pk,
+            number=1,
+            tx_id=tx_id(),
+            in_favor_of="",
+            reason="milestone-reset",
+            closed_at=FILED_AT,
+        )
+        book.filed(
+            project_id=p.pk,
+            number=1,
+            filed_by=p.freelancer_address,
+            tx_id=tx_id(),
+            block_height=2,
+            filed_at=FILED_AT,
+        )
+    # then: the insert and the reviewers' lookup, whatever the number of projects
+    with django_assert_max_num_queries(2):
+        drafts = book.save()
+    rows = list(Dispute.objects.order_by("id").values_list("project_id", "status", "filed_by"))
+    assert rows == [
+        row
+        for p in projects
+        for row in ((p.pk, "resolved", p.client_address), (p.pk, "open", p.freelancer_address))
+    ]
+    assert all(d.payload["disputeId"] for d in drafts)
+    to_reviewer = [d for d in drafts if d.recipient == staff.address]
+    assert len(to_reviewer) == 12 and to_reviewer[0].link.startswith("/admin/projects/dispute/")
+
+
+def test_a_book_closes_existing_and_reopens_void_disputes_without_breaking_one_open_per_milestone():
+    project = active_project()
+    old = file(project, 1, tx_id="0x" + "aa" * 32, notify=False)
+    services.project_chain_unlink(project_id=project.pk)  # void, as before a rebuild
+    newer = file(project, 2, tx_id="0x" + "bb" * 32, notify=False)
+    project.refresh_from_db()
+    book = _book_of(project)
+    # when: the replay finds the first filing again and closes the second
+    book.filed(
+        project_id=project.pk,
+        number=1,
+        filed_by=project.client_address,
+        tx_id="0x" + "aa" * 32,
+        block_height=1,
+        filed_at=FILED_AT,
+        notify=False,
+    )
+    book.closed(
+        project_id=project.pk,
+        number=2,
+        tx_id=tx_id(),
+        in_favor_of="client",
+        reason="dispute-resolved",
+        closed_at=FILED_AT,
+        notify=False,
+    )
+    assert book.save() == []
+    # then
+    old.refresh_from_db()
+    newer.refresh_from_db()
+    assert (old.status, newer.status) == ("open", "resolved")
+
+
+def test_an_event_the_book_refuses_leaves_no_trace():
+    project = active_project()
+    book = _book_of(project)
+    book.filed(
+        project_id=project.pk,
+        number=1,
+        filed_by=project.client_address,
+        tx_id=tx_id(),
+        block_height=1,
+        filed_at=FILED_AT,
+    )
+    news = len(book.news)
+    with pytest.raises(InvalidTransition):
+        book.filed(
+            project_id=project.pk,
+            number=1,
+            filed_by=project.freelancer_address,
+            tx_id=tx_id(),
+            block_height=2,
+            filed_at=FILED_AT,
+        )
+    with pytest.raises(NotFound):
+        book.filed(
+            project_id=project.pk,
+            number=4,
+            filed_by=project.client_address,
+            tx_id=tx_id(),
+            block_height=2,
+            filed_at=FILED_AT,
+        )
+    with pytest.raises(NotFound):
+        book.closed(
+            project_id=999_999,
+            number=1,
+            tx_id=tx_id(),
+            in_favor_of="client",
+            reason="dispute-resolved",
+            closed_at=FILED_AT,
+        )
+    assert len(book.rows) == 1 and len(book.news) == news
+    book.save()
+    assert Dispute.objects.count() == 1
