@@ -24,6 +24,7 @@ from files.serializers import FileUploadInput, StoredFileOutput
 from files.sniff import INLINE_TYPES
 from files.uploads import HashedUpload, HashingUploadHandler
 from stxworx.apis import actor, validated
+from stxworx.pagination import PageNumberPagination
 
 MULTIPART_OVERHEAD = 64 * 1024  # headers, boundaries and the small fields around the file
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -33,9 +34,10 @@ def _output(stored: StoredFile, request: Request, code: int = status.HTTP_200_OK
     return Response(StoredFileOutput(stored, context={"request": request}).data, status=code)
 
 
-class FileUploadApi(APIView):
-    """Multipart upload of one file (`file`), optionally with the `cid` the client expects.
-    201 with the new file; 200 with the existing one when the same bytes were uploaded before."""
+class FilesApi(APIView):
+    """POST: multipart upload of one file (`file`), optionally with the `cid` the client expects;
+    201 with the new file, 200 with the existing one when the same bytes were uploaded before.
+    GET: the signed-in user's uploads, newest first (to attach one again by its CID)."""
 
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
@@ -45,6 +47,15 @@ class FileUploadApi(APIView):
         max_bytes = files_settings()["MAX_BYTES"]
         request.upload_handlers = [HashingUploadHandler(request, max_bytes=max_bytes)]
         return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(responses=StoredFileOutput(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.stored_file_list(uploaded_by=actor(request)), request, view=self
+        )
+        data = StoredFileOutput(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
 
     @extend_schema(
         request={"multipart/form-data": FileUploadInput},

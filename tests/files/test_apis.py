@@ -291,3 +291,26 @@ def test_the_upload_is_hashed_as_it_arrives_not_read_again(
 
     monkeypatch.setattr(storage, "file_digest", read_again)
     assert upload(client_for(user), TEXT).status_code == 201
+
+
+def test_a_user_lists_their_own_uploads(
+    client_for, user, upload, django_assert_num_queries
+) -> None:
+    api = client_for(user)
+    first = upload(api, b"one\n").json()["cid"]
+    second = upload(api, b"two\n").json()["cid"]
+    upload(client_for("ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG"), b"not mine\n")
+
+    with django_assert_num_queries(2):  # the count and the page
+        response = api.get("/api/files?pageSize=1")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    assert [f["cid"] for f in body["results"]] == [second]
+    assert body["results"][0]["url"] == f"http://testserver/api/files/{second}"
+    assert [f["cid"] for f in api.get("/api/files?page=2&pageSize=1").json()["results"]] == [first]
+
+
+def test_listing_needs_sign_in(anon) -> None:
+    assert anon.get("/api/files").status_code == 401
