@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = [
     ("HTTP client (requests, urllib3, http.client, socket)", ("/requests/", "/urllib3/", "/http/")),
     ("JSON decoding", ("/json/",)),
-    ("chainsync client (response checks, dataclasses)", ("chainsync/client.py",)),
+    ("chainsync client (response checks, dataclasses)", ("chainsync/client/",)),
     ("Clarity decoding, event parsing", ("chainsync/clarity", "chainsync/c32", "chainsync/events")),
     ("chainsync services and projection", ("chainsync/",)),
     ("projects and notifications services", ("projects/", "notifications/")),
