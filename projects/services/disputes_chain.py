@@ -60,12 +60,18 @@ class DisputeBook:
     def __init__(self, projects: Iterable[Project], milestones: dict[int, set[int]]) -> None:
         self.projects = {p.pk: p for p in projects}
         self.milestones = milestones  # project pk -> its milestone numbers
-        rows = Dispute.objects.filter(project_id__in=self.projects).order_by("id")
-        self.rows: list[Dispute] = list(rows)
-        self.by_tx = {d.filed_tx_id: d for d in self.rows}
+        self._rows: list[Dispute] | None = None  # read at the first event: none, no query
         self.changed: dict[int, Dispute] = {}  # id(row) -> row, existing rows only
         self.news: list[_News] = []
         self._reviewers: list[str] | None = None
+
+    @property
+    def rows(self) -> list[Dispute]:
+        """Every dispute of the book's projects, oldest first (one query, the first time)."""
+        if self._rows is None:
+            query = Dispute.objects.filter(project_id__in=self.projects).order_by("id")
+            self._rows = list(query)
+        return self._rows
 
     @classmethod
     def of(cls, projects: Iterable[Project]) -> DisputeBook:
@@ -97,7 +103,7 @@ class DisputeBook:
         project = self._project(project_id)
         if number not in self.milestones.get(project_id, ()):
             raise NotFound(f"Project {project_id} has no milestone {number}.")
-        known = self.by_tx.get(tx_id)
+        known = self._filed(tx_id)
         if known is not None:
             if known.status == Dispute.Status.VOID:
                 self._open_check(project_id, number)
@@ -113,7 +119,6 @@ class DisputeBook:
             filed_at=filed_at,
         )
         self.rows.append(dispute)
-        self.by_tx[tx_id] = dispute
         if notify:
             who = _role(project, filed_by)
             title = _title(project, dispute)
@@ -187,6 +192,8 @@ class DisputeBook:
         """Write what changed: the rows that stop being open first, then those that open again,
         then the new ones (one open dispute per milestone holds after every statement); at most
         three statements. Returns the notifications to create (notifications_create)."""
+        if self._rows is None:
+            return []  # no dispute event: nothing read, nothing to write
         now = timezone.now()
         changed = list(self.changed.values())
         for row in changed:
@@ -214,6 +221,10 @@ class DisputeBook:
         if project is None:
             raise NotFound(f"Project {project_id} does not exist.")
         return project
+
+    def _filed(self, tx_id: str) -> Dispute | None:
+        """The dispute this tx filed, when the book has it."""
+        return next((d for d in self.rows if d.filed_tx_id == tx_id), None)
 
     def _open(self, project_id: int, number: int) -> Dispute | None:
         return next(

@@ -531,3 +531,9 @@ def test_an_event_the_book_refuses_leaves_no_trace():
     assert len(book.rows) == 1 and len(book.news) == news
     book.save()
     assert Dispute.objects.count() == 1
+
+
+def test_a_book_without_dispute_events_reads_and_writes_nothing(django_assert_num_queries):
+    book = services.DisputeBook([active_project()], {})
+    with django_assert_num_queries(0):
+        assert book.save() == []
