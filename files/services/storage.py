@@ -68,7 +68,10 @@ def stored_file_create(
     kind = content_type_normalize(content_type)
     digest = digest or file_digest(content)
     _check(content, digest, kind, expected_cid, conf)
-    storage_name = _store(content, digest, conf["STORAGE_PREFIX"])
+    known = StoredFile.objects.filter(cid=digest.cid).values_list("storage_name", flat=True)
+    storage_name = _store(
+        content, digest, known.first() or f"{conf['STORAGE_PREFIX']}/{digest.cid}"
+    )
     pending = pinning_configured()
     with transaction.atomic(durable=True):
         stored, created = StoredFile.objects.get_or_create(
@@ -123,11 +126,11 @@ def _check_expected_cid(expected: str, actual: str) -> None:
         )
 
 
-def _store(content: File, digest: Digest, prefix: str) -> str:
-    """Save the bytes under `<prefix>/<cid>` (a temporary upload is moved, not copied); bytes
-    already there are kept if intact, replaced if not. Returns the name the storage used."""
+def _store(content: File, digest: Digest, name: str) -> str:
+    """Save the bytes as `name` (a temporary upload is moved, not copied); bytes already there
+    are kept if intact, replaced if not. Returns the name the storage used (another when a
+    concurrent upload took `name` first)."""
     storage = file_storage()
-    name = f"{prefix}/{digest.cid}"
     if storage.exists(name):
         if _intact(name, digest):
             return name

@@ -314,3 +314,20 @@ def test_a_user_lists_their_own_uploads(
 
 def test_listing_needs_sign_in(anon) -> None:
     assert anon.get("/api/files").status_code == 401
+
+
+def test_a_damaged_copy_under_a_suffixed_name_is_repaired_in_place(
+    anon, client_for, user, upload, media
+) -> None:
+    from files.models import StoredFile
+
+    cid = upload(client_for(user), TEXT).json()["cid"]
+    (media / "ipfs" / cid).rename(media / "ipfs" / f"{cid}_Ab12XyZ")  # a racing save's name
+    StoredFile.objects.filter(cid=cid).update(storage_name=f"ipfs/{cid}_Ab12XyZ")
+    (media / "ipfs" / f"{cid}_Ab12XyZ").write_bytes(b"damaged")
+    assert anon.get(f"/api/files/{cid}").status_code == 409
+
+    assert upload(client_for(user), TEXT).status_code == 200
+
+    assert body_of(anon.get(f"/api/files/{cid}")) == TEXT
+    assert sorted(p.name for p in (media / "ipfs").iterdir()) == [f"{cid}_Ab12XyZ"]
