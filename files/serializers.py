@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from files.cid import InvalidCid, cid_normalize
 from files.conf import gateway_url
 from files.models import StoredFile
+from files.selectors import IPFS_SCHEME
 from stxworx.serializers import StrictSerializer
 
 
@@ -47,3 +51,24 @@ class StoredFileOutput(serializers.Serializer):
         data = super().to_representation(instance)
         data["pinError"] = data["pinError"] or None
         return data
+
+
+class DeliverableLinkField(serializers.CharField):
+    """A link to work or evidence: an http(s)/ftp URL (as a URLField takes), or `ipfs://<cid>`
+    (any form of the CID; returned as `ipfs://<CIDv1 base32>`). Shape only: whether the CID was
+    uploaded here is the service's check (files.selectors.ipfs_link_file)."""
+
+    url_validator = URLValidator(message="Enter a valid URL or an ipfs://<cid> link.")
+
+    def to_internal_value(self, data: Any) -> str:
+        link = super().to_internal_value(data)
+        if not link.lower().startswith(IPFS_SCHEME):
+            try:
+                self.url_validator(link)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from None
+            return link
+        try:
+            return f"{IPFS_SCHEME}{cid_normalize(link[len(IPFS_SCHEME) :].strip('/'))}"
+        except InvalidCid as exc:
+            raise serializers.ValidationError(f"Not an ipfs://<cid> link: {exc}") from None

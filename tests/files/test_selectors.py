@@ -52,3 +52,25 @@ def test_cid_is_unique() -> None:
             uploaded_by=stored.uploaded_by,
             storage_name="x",
         )
+
+
+def test_deliverable_link_field_takes_urls_and_ipfs_links() -> None:
+    from rest_framework import serializers
+
+    from files.serializers import DeliverableLinkField
+
+    class Submission(serializers.Serializer):
+        submissionLink = DeliverableLinkField(max_length=1000)
+
+    def check(link: str) -> tuple[bool, object]:
+        s = Submission(data={"submissionLink": link})
+        ok = s.is_valid()
+        return ok, s.validated_data["submissionLink"] if ok else s.errors["submissionLink"]
+
+    assert check("https://github.com/me/logo/pull/1") == (True, "https://github.com/me/logo/pull/1")
+    assert check(f"ipfs://{EMPTY_RAW.upper()}/") == (True, f"ipfs://{EMPTY_RAW}")
+    v0 = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
+    assert check(f"IPFS://{v0}")[1].startswith("ipfs://bafybei")
+    assert check("ipfs://nonsense")[0] is False
+    assert check("javascript:alert(1)")[0] is False
+    assert check("not a url")[0] is False
