@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -82,6 +82,36 @@ class DisputeAgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DisputeAmountFilter(admin.SimpleListFilter):
+    """The disputed milestone's gross amount, in whole tokens of its own token."""
+
+    title = "amount"
+    parameter_name = "amount"
+    UNIT = {"STX": 1_000_000, "sBTC": 100_000_000}  # base units per token
+    LIMITS = {"STX": (100, 10_000), "sBTC": (0.01, 1)}  # small below, large above
+
+    def lookups(self, request, model_admin):
+        return [
+            ("small", "under 100 STX / 0.01 sBTC"),
+            ("medium", "100–10,000 STX / 0.01–1 sBTC"),
+            ("large", "over 10,000 STX / 1 sBTC"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("small", "medium", "large"):
+            return queryset
+        match = Q()
+        for token, (low, high) in self.LIMITS.items():
+            low, high = int(low * self.UNIT[token]), int(high * self.UNIT[token])
+            bounds = {
+                "small": Q(_amount__lt=low),
+                "medium": Q(_amount__gte=low, _amount__lte=high),
+                "large": Q(_amount__gt=high),
+            }[self.value()]
+            match |= Q(project__token=token) & bounds
+        return queryset.filter(match)
+
+
 @admin.register(Dispute)
 class DisputeAdmin(admin.ModelAdmin):
     """Read-only: disputes open and close on chain. The list links each dispute to its review
@@ -98,7 +128,12 @@ class DisputeAdmin(admin.ModelAdmin):
         "filed_by",
         "resolution_tx_id",
     ]
-    list_filter = ["status", ("project__token", admin.AllValuesFieldListFilter), DisputeAgeFilter]
+    list_filter = [
+        "status",
+        ("project__token", admin.AllValuesFieldListFilter),
+        DisputeAgeFilter,
+        DisputeAmountFilter,
+    ]
     search_fields = ["project__title", "filed_by", "filed_tx_id", "resolved_tx_id"]
     ordering = ["filed_at", "id"]
     list_select_related = ["project"]

@@ -143,6 +143,14 @@ def test_the_list_shows_status_age_amount_and_token_and_filters(settings):
     assert f"Review #{old.pk}<" not in only_sbtc
     over_a_week = browser.get("/admin/projects/dispute/?age=7d%2B").content.decode()
     assert f"Review #{old.pk}<" in over_a_week
+    # amounts: 10 STX (small) and 0.1 sBTC (medium)
+    small = browser.get("/admin/projects/dispute/?amount=small").content.decode()
+    medium = browser.get("/admin/projects/dispute/?amount=medium").content.decode()
+    large = browser.get("/admin/projects/dispute/?amount=large").content.decode()
+    assert f"Review #{old.pk}<" in small and f"Review #{old.pk}<" not in medium
+    assert '<td class="field-token">sBTC' in medium
+    assert '<td class="field-token">sBTC' not in small
+    assert "Review #" not in large
 
 
 def test_the_review_page_shows_agreement_submission_evidence_timeline_and_chain(hiro, api):
