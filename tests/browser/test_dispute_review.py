@@ -194,3 +194,35 @@ def test_a_reviewer_resolves_a_dispute_through_the_wallet(hiro, scene, live_serv
     assert dispute.resolution_release_to_freelancer is False
     assert dispute.rationale.startswith("The agreement names no Node version")
     assert dispute.resolution_by == staff.address
+
+
+def test_a_call_the_wallet_refuses_records_nothing(hiro, scene, live_server, browser_page):
+    page = browser_page
+    staff, _, dispute = scene
+    with indexer_settings(hiro):
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", staff.address)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(f"{live_server.url}/admin/projects/dispute/{dispute.pk}/review/")
+        # the reviewer's wallet declines to sign
+        page.evaluate(
+            """() => {
+                 window.StacksProvider.request = async (method, params) => {
+                   window.__walletCalls.push({ method, params });
+                   throw Object.assign(new Error("User rejected the request"), { code: 4001 });
+                 };
+               }"""
+        )
+        page.fill("#rationale", "Refund.")
+        page.click("#resolve-button")
+        page.wait_for_function(
+            "document.getElementById('resolve-status').textContent.includes('Not broadcast')"
+        )
+        status = page.inner_text("#resolve-status")
+        enabled_again = page.is_enabled("#resolve-button")
+        calls = page.evaluate("window.__walletCalls.length")
+    assert "User rejected the request" in status
+    assert enabled_again and calls == 1
+    dispute.refresh_from_db()
+    assert (dispute.resolution_tx_id, dispute.rationale) == ("", "")
