@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from files.serializers import DeliverableLinkField
 from projects.models import MAX_MILESTONES, Dispute, Evidence, Milestone, Project, Review, Token
 from stxworx.fields import AddressField, AmountField, StrictIntegerField
 from stxworx.serializers import StrictSerializer
@@ -95,7 +96,7 @@ class FundingInput(StrictSerializer):
 
 
 class SubmissionInput(StrictSerializer):
-    submissionLink = serializers.URLField(max_length=1000)
+    submissionLink = DeliverableLinkField(max_length=1000)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from files.selectors import ipfs_link_file
 from projects.errors import AlreadyReviewed, NotProjectClient, NotProjectFreelancer, NotProjectParty
 from projects.models import MAX_MILESTONES, Dispute, Milestone, Project, Review
 from stxworx.errors import InvalidInput, InvalidTransition, NotFound
@@ -279,7 +280,9 @@ def milestone_submission_record(
     *, project_id: int, number: int, actor: str, link: str, note: str = ""
 ) -> Milestone:
     """The freelancer records the deliverable's link. The milestone turns `submitted` only when
-    the chain says so (milestone-completed, through the indexer)."""
+    the chain says so (milestone-completed, through the indexer). An `ipfs://<cid>` link must
+    name a file uploaded here (InvalidInput on submissionLink otherwise)."""
+    ipfs_link_file(link)
     project = project_lock(project_id)
     if actor != project.freelancer_address:
         raise NotProjectFreelancer("Only the project's freelancer can submit work.")

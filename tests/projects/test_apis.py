@@ -297,6 +297,31 @@ def test_submission_rules(client_for, anon):
     assert_error(response, 409)
 
 
+def test_a_submission_may_be_the_ipfs_link_of_an_uploaded_file(client_for):
+    from tests.files.factories import StoredFileFactory
+
+    project = _active_project()
+    stored = StoredFileFactory()
+    freelancer = client_for(project.freelancer_address)
+    url = f"/api/projects/{project.pk}/milestones/1/submission"
+
+    response = freelancer.put(
+        url, {"submissionLink": f"ipfs://{stored.cid.upper()}"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["submissionLink"] == f"ipfs://{stored.cid}"
+    never = "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+    assert_error(
+        freelancer.put(url, {"submissionLink": never}, format="json"), 400, field="submissionLink"
+    )
+    assert_error(
+        freelancer.put(url, {"submissionLink": "ipfs://junk"}, format="json"),
+        400,
+        field="submissionLink",
+    )
+
+
 # --- reviews ---------------------------------------------------------------------------------
 
 
