@@ -36,6 +36,8 @@ Reason = Dispute.CloseReason
 PROJECT_CLOSING = {Reason.FULL_REFUND, Reason.EMERGENCY_REFUND, Reason.FORCE_REFUND}
 CHANGED_FIELDS = [
     "status",
+    "filed_block_height",
+    "filed_at",
     "resolved_in_favor_of",
     "close_reason",
     "resolved_tx_id",
@@ -105,9 +107,15 @@ class DisputeBook:
             raise NotFound(f"Project {project_id} has no milestone {number}.")
         known = self._filed(tx_id)
         if known is not None:
-            if known.status == Dispute.Status.VOID:
+            if known.status == Dispute.Status.VOID:  # mined again, maybe in another block
                 self._open_check(project_id, number)
-                self._set(known, Dispute.Status.OPEN, **_unresolved())
+                self._set(
+                    known,
+                    Dispute.Status.OPEN,
+                    filed_block_height=block_height,
+                    filed_at=filed_at,
+                    **_unresolved(),
+                )
             return known
         self._open_check(project_id, number)
         dispute = Dispute(

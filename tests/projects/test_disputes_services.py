@@ -239,11 +239,12 @@ def test_a_rebuild_voids_disputes_and_the_replay_reopens_the_ones_the_chain_stil
     # when: the project is unlinked for a rebuild, and the replay finds only the first filing
     services.project_chain_unlink(project_id=project.pk)
     assert set(Dispute.objects.values_list("status", flat=True)) == {"void"}
-    file(project, 1, tx_id="0x" + "11" * 32, notify=False)
+    file(project, 1, tx_id="0x" + "11" * 32, notify=False, block_height=107)  # mined again
     # then
     kept.refresh_from_db()
     orphaned.refresh_from_db()
     assert (kept.status, kept.resolved_tx_id, kept.close_reason) == ("open", "", "")
+    assert kept.filed_block_height == 107
     assert orphaned.status == "void"
     assert kept.evidence.count() == 1  # evidence survives
     assert Notification.objects.count() == 0
