@@ -11,8 +11,9 @@ the chain is right whatever happens here. `save` writes the rows that changed an
 notifications in a few statements, once per batch.
 
 Notifications are one per transition and event, as if applied one event at a time; DISPUTE_FILED
-and DISPUTE_RESOLVED are per event (`_event_news`, where the dispute records of the projects app
-are kept in step event by event)."""
+and DISPUTE_RESOLVED follow the events themselves (`Step._event_news`, the last thing a step
+does: the per-event place for anything kept event by event, in chain order, that must not happen
+when the step fails)."""
 
 from __future__ import annotations
 
