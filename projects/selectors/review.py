@@ -3,17 +3,16 @@ evidence, one timeline of on-chain events and off-chain actions, and the contrac
 next to the database's, with every disagreement named.
 
 The live state comes from read-only calls (network I/O, short timeouts, never inside a
-transaction) through chainsync's public read path: `chain_project_onchain_get` (get-project and
-get-milestone, cached) and one `get-dispute` call-read. An unreachable API is reported, not
-raised: the page still shows everything else."""
+transaction) through chainsync's public read path, `chain_project_onchain_get`: get-project,
+get-milestone and get-dispute at one chain tip, cached until the project's next indexed event
+(60 s at most). An unreachable API is reported, not raised: the page still shows everything
+else."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chainsync.clarity import clarity_to_python, uint
-from chainsync.client import StacksApiError, stacks_api_client
 from chainsync.models import ChainTransaction
 from chainsync.selectors import (
     ChainApiUnavailable,
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 M = Milestone.Status
-DISPUTE_STATUSES = {1: "open", 2: "resolved"}  # CONTRACT.md: dispute status u1 open, u2 resolved
-LIVE_TIMEOUT = (3.05, 10.0)  # a web request must not wait through the indexer's long backoff
 
 
 def dispute_review_get(*, dispute_id: int, user: User | AnonymousUser | None) -> DisputeReview:
@@ -142,28 +139,18 @@ def _timeline(review: DisputeReview) -> list[dict[str, Any]]:
 # --- the live on-chain state --------------------------------------------------------------------
 
 
-def _onchain_dispute(on_chain_id: int, number: int) -> dict[str, Any] | None:
-    """The contract's get-dispute; raises ChainApiUnavailable."""
-    contract = escrow_contract_id()
-    try:
-        with stacks_api_client(max_retries=1, timeout=LIVE_TIMEOUT, max_wait=2.0) as client:
-            value = client.call_read(
-                contract,
-                "get-dispute",
-                [uint(on_chain_id), uint(number)],
-                sender=contract.partition(".")[0],
-            )
-    except StacksApiError as exc:
-        raise ChainApiUnavailable(f"The Stacks API could not be read: {exc.message}") from None
-    found = clarity_to_python(value)
+def _chain_dispute(chain_project: dict[str, Any] | None, number: int) -> dict[str, Any] | None:
+    """The contract's get-dispute of the milestone, from chainsync's project view."""
+    found = next(
+        (d for d in (chain_project or {}).get("disputes", []) if d["milestone"] == number), None
+    )
     if found is None:
         return None
     return {
-        "status": DISPUTE_STATUSES.get(found["status"], str(found["status"])),
-        "filedBy": found["filed-by"],
-        "filedAt": found["filed-at"],
-        "resolvedAt": found["resolved-at"],
-        "resolvedInFavorOf": found["resolved-in-favor-of"],
+        "status": found["status"],
+        "filedBy": found["filed_by"],
+        "filedAt": found["filed_burn_height"],
+        "resolvedInFavorOf": found["resolved_in_favor_of"],
     }
 
 
@@ -175,10 +162,10 @@ def _live_state(project: Project, milestone: Milestone | None, dispute: Dispute)
         return state
     try:
         chain_project = chain_project_onchain_get(on_chain_id=project.on_chain_id)
-        chain_dispute = _onchain_dispute(project.on_chain_id, dispute.milestone_number)
     except ChainApiUnavailable as exc:
         state["error"] = exc.message
         return state
+    chain_dispute = _chain_dispute(chain_project, dispute.milestone_number)
     chain_milestone = None
     if chain_project is not None:
         chain_milestone = next(
