@@ -11,24 +11,25 @@ the chain is right whatever happens here. `save` writes the rows that changed an
 notifications in a few statements, once per batch.
 
 Notifications are one per transition and event, as if applied one event at a time; DISPUTE_FILED
-and DISPUTE_RESOLVED follow the events themselves (`Step._event_news`, the last thing a step
-does: the per-event place for anything kept event by event, in chain order, that must not happen
-when the step fails)."""
+and DISPUTE_RESOLVED are per event (`_event_news`, where the dispute records of the projects app
+are kept in step event by event)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from chainsync.models import ChainEvent, ChainProject
+from chainsync.models import ChainEvent, ChainProject, ChainTransaction
 from chainsync.projection import Applied, Projection, rows_update
 from notifications.events import project_link
 from notifications.models import Notification
 from notifications.services import NotificationDraft, notifications_create
 from projects.models import Milestone, Project
+from projects.services import DisputeBook
 from stxworx.errors import ApplicationError, InvalidTransition, NotFound
 
 S, M = Project.Status, Milestone.Status
@@ -114,6 +115,8 @@ class Offchain:
     linked: set[int]  # off-chain projects linked to an on-chain one
     reviews: dict[int, int]
     milestone_rows: dict[int, dict[int, Milestone]]  # pk -> number -> row
+    disputes: DisputeBook  # the projects' dispute records (projects.services)
+    block_times: dict[str, datetime]  # tx -> its block's time, for the batch's dispute events
     news: list[NotificationDraft] = field(default_factory=list)
 
     @classmethod
@@ -147,7 +150,20 @@ class Offchain:
             else {}
         )
         stored = {pk: state.copy() for pk, state in states.items()}
-        return cls(projection, rows, stored, states, funded, linked, reviews, milestone_rows)
+        numbers = {pk: set(by_number) for pk, by_number in milestone_rows.items()}
+        disputes = DisputeBook(rows.values(), numbers)
+        return cls(
+            projection,
+            rows,
+            stored,
+            states,
+            funded,
+            linked,
+            reviews,
+            milestone_rows,
+            disputes,
+            _block_times(batch) if rows else {},
+        )
 
     def amounts(self, tx_id: str) -> list[int] | None:
         """Gross amounts, by milestone number, of the off-chain project funded by `tx_id`."""
@@ -208,7 +224,7 @@ class Offchain:
                     milestones.append(m)
         rows_update(Project, projects, PROJECT_FIELDS)
         rows_update(Milestone, milestones, ["status", "tx_hash"])
-        notifications_create(drafts=self.news)
+        notifications_create(drafts=self.news + self.disputes.save())
 
 
 def _state(row: Project, milestones: dict[int, Milestone]) -> State:
@@ -363,13 +379,62 @@ class Step:
             )
 
     def _event_news(self) -> None:
-        """What this event itself means for the project's disputes, told per event."""
-        name = self.event.event_name
-        if name not in ("dispute-filed", "dispute-resolved"):
+        """What this event itself means for the project's disputes: the projects app's dispute
+        records follow it (projects.services.DisputeBook: checked before anything changes, so a
+        refused event leaves no trace) and tell the parties, and the reviewers of a new one."""
+        name, payload = self.event.event_name, self.event.payload
+        if name != "dispute-filed" and name not in DISPUTE_CLOSING:
             return
-        title = f"“{self.project.title}”, milestone {self.event.payload['milestone']}"
+        book, event = self.offchain.disputes, self.event
+        common = {"project_id": self.project.pk, "tx_id": event.tx_id, "notify": self.notify}
+        at = self.offchain.block_times.get(event.tx_id) or timezone.now()
         if name == "dispute-filed":
-            self._tell(self._parties(), Notification.Type.DISPUTE_FILED, f"{title} is disputed.")
+            book.filed(
+                **common,
+                number=payload["milestone"],
+                filed_by=payload["filed-by"],
+                block_height=event.block_height,
+                filed_at=at,
+            )
+        elif DISPUTE_CLOSING[name] is None:  # a refund: every open dispute, for the client
+            book.project_closed(**common, reason=name, closed_at=at)
         else:
-            text = f"The dispute on {title} is resolved."
-            self._tell(self._parties(), Notification.Type.DISPUTE_RESOLVED, text)
+            favour = DISPUTE_CLOSING[name]
+            if name == "dispute-resolved":
+                favour = "freelancer" if payload["released-to-freelancer"] else "client"
+            book.closed(
+                **common, number=payload["milestone"], in_favor_of=favour, reason=name, closed_at=at
+            )
+
+
+# The events that close a dispute (CONTRACT.md) -> in whose favour ("" for dispute-resolved:
+# its released-to-freelancer says); None: every open dispute of the project, for the client.
+DISPUTE_EVENTS = {
+    "dispute-filed",
+    "dispute-resolved",
+    "milestone-released",
+    "force-released",
+    "milestone-reset",
+    "full-refund",
+    "emergency-refund",
+    "force-refund",
+}
+DISPUTE_CLOSING: dict[str, str | None] = {
+    "dispute-resolved": "",
+    "milestone-released": "freelancer",
+    "force-released": "freelancer",
+    "milestone-reset": "",
+    "full-refund": None,
+    "emergency-refund": None,
+    "force-refund": None,
+}
+
+
+def _block_times(batch: Iterable[ChainEvent]) -> dict[str, datetime]:
+    """When the blocks of the batch's dispute events were made (their calls' block_time): one
+    query, none when the batch has no such event."""
+    tx_ids = {e.tx_id for e in batch if e.event_name in DISPUTE_EVENTS}
+    if not tx_ids:
+        return {}
+    rows = ChainTransaction.objects.filter(tx_id__in=tx_ids, block_time__isnull=False)
+    return dict(rows.values_list("tx_id", "block_time"))

@@ -182,6 +182,8 @@ class Projection:
                 if stored is not None:
                     delete.append(stored)
             elif row.pk is None:
+                if stored is not None:  # a reset deleted it, a new filing took the slot
+                    delete.append(stored)
                 create.append(row)
             elif key in self.disputes_changed:
                 update.append(row)

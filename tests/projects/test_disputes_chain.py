@@ -31,14 +31,7 @@ from tests.chainsync.hiro_server import (
 from tests.chainsync.scenarios import api_client, fund, pending_project, sync
 from tests.projects.disputes import reviewer
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(
-        strict=True,
-        reason="needs chainsync -> projects.services dispute_chain_* wiring (coordinator); "
-        "delete this mark once wired",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 T = Notification.Type
 
