@@ -7,6 +7,7 @@ produced by stacks.js and c32check themselves.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 from collections.abc import Callable
@@ -109,6 +110,7 @@ def c32check_decode(text: str) -> tuple[int, bytes]:
 # --- addresses ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)  # the same parties recur in every page of prints
 def address_from_hash160(version: int, h160: bytes) -> str:
     if len(h160) != 20:
         raise ValueError(f"hash160 must be 20 bytes, got {len(h160)}")

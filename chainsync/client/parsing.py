@@ -124,6 +124,24 @@ def _block(data: Any) -> Block:
 
 
 def _contract_log(item: Any) -> ContractLog:
+    """The common, well-formed shape read directly; anything else through the field checks
+    (which say what is wrong)."""
+    try:
+        log = item["contract_log"]
+        tx_id, index, hex_ = item["tx_id"], item["event_index"], log["value"]["hex"]
+        contract_id, topic = log["contract_id"], log["topic"]
+    except (KeyError, TypeError):
+        return _contract_log_checked(item)
+    if (type(tx_id), type(index), type(contract_id), type(topic), type(hex_)) != _LOG_TYPES:
+        return _contract_log_checked(item)
+    clarity_decode(hex_)
+    return ContractLog(tx_id, index, contract_id, topic, hex_)
+
+
+_LOG_TYPES = (str, int, str, str, str)
+
+
+def _contract_log_checked(item: Any) -> ContractLog:
     log = _field(item, "contract_log", dict)
     return ContractLog(
         tx_id=_str(item, "tx_id"),
@@ -267,6 +285,50 @@ def _v3_transaction(data: Any) -> Transaction:
 
 
 def _tx_summary(row: Any) -> TxSummary:
+    """The common, well-formed shape read directly; anything else through the field checks
+    (which say what is wrong)."""
+    try:
+        tx, stx = row["transaction"], row["balance_changes"]["stx"]
+        block, sender, call = tx["block"], tx["sender"], tx.get("contract_call")
+        call = {} if call is None else call  # not a dict: no .get, the checks say so
+        values = (
+            tx["tx_id"],
+            tx["status"],
+            tx["type"],
+            sender["address"],
+            sender["nonce"],
+            block["height"],
+            block["hash"],
+            block["index_hash"],
+            block["time"],
+            block["tx_index"],
+            tx["bitcoin_block"]["height"],
+            call.get("contract_id"),
+            call.get("function_name"),
+            row["involvement"],
+        )
+        sent, received = stx["sent"], stx["received"]
+    except (KeyError, TypeError, AttributeError):
+        return _tx_summary_checked(row)
+    if (
+        tuple(map(type, values)) not in _SUMMARY_TYPES
+        or type(sent) is not str
+        or type(received) is not str
+        or not sent.isdigit()
+        or not received.isdigit()
+    ):
+        return _tx_summary_checked(row)
+    return TxSummary(*values, int(sent), int(received))
+
+
+_SUMMARY_TYPES = {
+    (str, str, str, str, int, int, str, str, int, int, int, call_id, call_name, str)
+    for call_id in (str, type(None))
+    for call_name in (str, type(None))
+}
+
+
+def _tx_summary_checked(row: Any) -> TxSummary:
     tx = _field(row, "transaction", dict)
     block, sender = _field(tx, "block", dict), _field(tx, "sender", dict)
     call = _field(tx, "contract_call", dict, optional=True) or {}

@@ -267,6 +267,10 @@ class HiroServer(RouteHandlers):
 
 class _Handler(BaseHTTPRequestHandler):
     hiro: HiroServer
+    # Keep-alive, as the real API (HTTP/1.1): a client reuses its connection (every answer
+    # carries a content-length).
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
     def do_GET(self) -> None:
         self.hiro._serve(self)
