@@ -4,6 +4,7 @@ embedded run, Redis in CI's second run)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 import pytest_asyncio
@@ -31,11 +32,27 @@ def _quiet_stream():
         yield
 
 
+class Communicator(WebsocketCommunicator):
+    """A communicator the test's teardown disconnects, as a browser tab closing would."""
+
+    opened: list[Communicator] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.opened.append(self)
+
+
 @pytest_asyncio.fixture(autouse=True)
 async def _close_worker_connections():
-    """database_sync_to_async threads keep persistent connections (CONN_MAX_AGE); close them so
-    the test database can be dropped."""
+    """End every consumer while the test's loop still runs: one left waiting on the Redis layer
+    (a refused socket included) would be cancelled in the loop's teardown, which can hang there.
+    Then close the database_sync_to_async threads' persistent connections (CONN_MAX_AGE) so the
+    test database can be dropped."""
     yield
+    while Communicator.opened:
+        communicator = Communicator.opened.pop()
+        with contextlib.suppress(Exception):
+            await communicator.disconnect(timeout=3)
     await database_sync_to_async(connections.close_all)()
 
 
@@ -65,7 +82,7 @@ def notify(address: str, n: int = 1, type: str = "proposal_received") -> list[in
 
 
 async def connect(path: str) -> WebsocketCommunicator:
-    ws = WebsocketCommunicator(application, path)
+    ws = Communicator(application, path)
     connected, code = await ws.connect()
     assert connected, code
     return ws
@@ -77,7 +94,7 @@ async def receive_ids(ws: WebsocketCommunicator, n: int) -> list[int]:
 
 @pytest.mark.parametrize("query", ["", "?ticket=", "?ticket=forged", "?ticket=" + "x" * 300])
 async def test_no_valid_ticket_is_closed_with_4401_before_accept(query):
-    ws = WebsocketCommunicator(application, f"/ws/notifications{query}")
+    ws = Communicator(application, f"/ws/notifications{query}")
     assert await ws.connect() == (False, 4401)
 
 
@@ -85,7 +102,7 @@ async def test_a_ticket_works_once():
     _, _, ticket = await session()
     ws = await connect(f"/ws/notifications?ticket={ticket}")
     await ws.disconnect()
-    again = WebsocketCommunicator(application, f"/ws/notifications?ticket={ticket}")
+    again = Communicator(application, f"/ws/notifications?ticket={ticket}")
     assert await again.connect() == (False, 4401)
 
 
