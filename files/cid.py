@@ -19,8 +19,10 @@ def cid_parse(text: str) -> CID:
         raise InvalidCid("Not a CID: empty or too long.")
     try:
         return CID.decode(text)
-    except (ValueError, KeyError, TypeError) as exc:  # the library's errors subclass these
-        raise InvalidCid(f"Not a CID: {exc}") from None
+    # The library's errors subclass the first three; a lone multibase prefix ("b", "z", ...)
+    # decodes to no bytes, and the library then indexes past the end (IndexError).
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise InvalidCid(f"Not a CID: {exc or 'too short'}") from None
 
 
 def cid_normalize(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.core.files import File
 from django.db.models import QuerySet
@@ -36,6 +36,35 @@ def stored_file_get(*, cid: str) -> StoredFile:
     return found
 
 
+def stored_file_for_attachment(*, cid: str, field: str) -> StoredFile:
+    """The uploaded file a user attaches by CID (dispute evidence's `fileCid`, ...).
+
+    Unlike stored_file_get (a URL: 404), a CID in a request body is input: both a malformed CID
+    and one never uploaded here raise InvalidInput (400) on `field`."""
+    try:
+        normal = cid_normalize(cid.strip() if isinstance(cid, str) else cid)
+    except InvalidCid as exc:
+        raise InvalidInput(str(exc), field=field) from None
+    found = StoredFile.objects.filter(cid=normal).first()
+    if found is None:
+        raise InvalidInput(
+            f"No file with CID {normal} was uploaded here; upload it with POST /api/files first.",
+            field=field,
+        )
+    return found
+
+
+def ipfs_link_cid(link: str) -> str | None:
+    """The normalised CID of an `ipfs://<cid>` link; None for any other link or a malformed CID
+    (for display: input is checked by ipfs_link_file)."""
+    if not isinstance(link, str) or not link.lower().startswith(IPFS_SCHEME):
+        return None
+    try:
+        return cid_normalize(link[len(IPFS_SCHEME) :].strip("/"))
+    except InvalidCid:
+        return None
+
+
 def ipfs_link_file(link: str, *, field: str = "submissionLink") -> StoredFile | None:
     """For a link a user gave (a milestone's `submissionLink`, ...): None when it is not an
     `ipfs://` link; the StoredFile when it is the `ipfs://<cid>` of an uploaded file.
@@ -56,6 +85,23 @@ def ipfs_link_file(link: str, *, field: str = "submissionLink") -> StoredFile | 
             field=field,
         )
     return found
+
+
+def stored_files_by_cid(*, cids: Iterable[str]) -> dict[str, StoredFile]:
+    """The uploaded files among `cids` (stored, normalised CIDs, as evidence and ipfs://
+    submission links hold them), keyed by CID; one query. For pages that show attachments with
+    their pin status (`pin_status`, `pin_error`, `pinned_at`): reviewers' views, not public."""
+    wanted = {cid for cid in cids if cid}
+    if not wanted:
+        return {}
+    return {stored.cid: stored for stored in StoredFile.objects.filter(cid__in=wanted)}
+
+
+def stored_file_for_link(link: str) -> StoredFile | None:
+    """The uploaded file an `ipfs://<cid>` link names, or None (not an ipfs link, a malformed
+    CID, or bytes never uploaded here). Never raises: for rendering a stored link."""
+    cid = ipfs_link_cid(link)
+    return None if cid is None else StoredFile.objects.filter(cid=cid).first()
 
 
 def stored_file_list(*, uploaded_by: str) -> QuerySet[StoredFile]:

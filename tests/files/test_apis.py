@@ -331,3 +331,47 @@ def test_a_damaged_copy_under_a_suffixed_name_is_repaired_in_place(
 
     assert body_of(anon.get(f"/api/files/{cid}")) == TEXT
     assert sorted(p.name for p in (media / "ipfs").iterdir()) == [f"{cid}_Ab12XyZ"]
+
+
+SHORT_CIDS = ["b", "z", "f", "u", "m", "k", "9", "%00"]
+
+
+@pytest.mark.parametrize("text", SHORT_CIDS)
+def test_a_lone_multibase_prefix_is_400_not_500(anon, client_for, user, upload, text) -> None:
+    download = anon.get(f"/api/files/{text}")
+    assert download.status_code == 400, download.content
+    assert download.json()["error"]["details"]["cid"]
+    assert anon.get(f"/api/files/{text}/info").status_code == 400
+    expected = upload(client_for(user), TEXT, cid=text.replace("%00", "\x00"))
+    assert expected.status_code == 400
+    assert "cid" in expected.json()["error"]["details"]
+
+
+@pytest.mark.parametrize("text", ["b", "z", "f", "\x00"])
+def test_a_lone_multibase_prefix_in_an_ipfs_submission_link_is_400(client_for, text) -> None:
+    from projects.models import Project
+    from tests.factories import ProjectFactory, make_address
+
+    project = ProjectFactory(status=Project.Status.ACTIVE, freelancer_address=make_address())
+    freelancer = client_for(project.freelancer_address)
+    response = freelancer.put(
+        f"/api/projects/{project.pk}/milestones/1/submission",
+        {"submissionLink": f"ipfs://{text}"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "submissionLink" in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize("text", ["b", "z", "f", "\x00"])
+def test_a_lone_multibase_prefix_as_evidence_file_is_400(client_for, text) -> None:
+    from tests.projects import disputes
+
+    project = disputes.active_project()
+    dispute = disputes.file(project)
+    response = client_for(project.client_address).post(
+        f"/api/disputes/{dispute.pk}/evidence",
+        {"description": "x", "fileCid": text},
+        format="json",
+    )
+    assert response.status_code == 400, response.content

@@ -86,7 +86,12 @@ def test_cid_normalize_accepts_any_form(text: str, normal: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "hello", "bafy", "Qm123", "z" * 200, "bafkreihdwdcefgh4dqkjv67uzcmw7oj!"]
+    "text",
+    [
+        *["", "hello", "bafy", "Qm123", "z" * 200, "bafkreihdwdcefgh4dqkjv67uzcmw7oj!"],
+        # a lone multibase prefix decodes to nothing (the library then raised IndexError)
+        *["b", "f", "u", "m", "z", "k", "9", "B", "F", "U", "\x00", "b\x00"],
+    ],
 )
 def test_cid_normalize_refuses_what_is_not_a_cid(text: str) -> None:
     with pytest.raises(InvalidCid):

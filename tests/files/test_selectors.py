@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from files.models import StoredFile
-from files.selectors import ipfs_link_file, stored_file_get
+from files.selectors import (
+    ipfs_link_cid,
+    ipfs_link_file,
+    stored_file_for_attachment,
+    stored_file_for_link,
+    stored_file_get,
+    stored_files_by_cid,
+)
 from stxworx.errors import InvalidInput, NotFound
 from tests.files.factories import StoredFileFactory
 
@@ -74,3 +81,27 @@ def test_deliverable_link_field_takes_urls_and_ipfs_links() -> None:
     assert check("ipfs://nonsense")[0] is False
     assert check("javascript:alert(1)")[0] is False
     assert check("not a url")[0] is False
+
+
+def test_stored_file_for_attachment_is_400_on_the_field_for_bad_and_unknown_cids() -> None:
+    stored = StoredFileFactory()
+    assert stored_file_for_attachment(cid=f" {stored.cid.upper()} ", field="fileCid") == stored
+    for text in ["not-a-cid", "b", "z", "\x00", EMPTY_RAW]:
+        with pytest.raises(InvalidInput) as exc:
+            stored_file_for_attachment(cid=text, field="fileCid")
+        assert exc.value.http_status == 400
+        assert list(exc.value.extra) == ["fileCid"], text
+
+
+def test_reads_for_rendering_never_raise() -> None:
+    stored, other = StoredFileFactory(), StoredFileFactory()
+    assert ipfs_link_cid(f"IPFS://{stored.cid.upper()}/") == stored.cid
+    assert ipfs_link_cid("https://example.com/x") is None
+    assert ipfs_link_cid("ipfs://b") is None
+    assert stored_file_for_link(f"ipfs://{stored.cid}") == stored
+    assert stored_file_for_link(f"ipfs://{EMPTY_RAW}") is None
+    assert stored_file_for_link("ipfs://z") is None
+    found = stored_files_by_cid(cids=[stored.cid, other.cid, EMPTY_RAW, ""])
+    assert found == {stored.cid: stored, other.cid: other}
+    assert found[stored.cid].pin_status == "unpinned"
+    assert stored_files_by_cid(cids=[]) == {}
