@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from stxworx import views
@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/", include("notifications.urls")),
     path("api/", include("chainsync.urls")),
     path("api/", include("files.urls")),
+    # Anything else under /api/ is a JSON 404, also with DEBUG on (Django's debug page is HTML).
+    re_path(r"^api/", views.not_found),
 ]
 
 handler400 = "stxworx.views.bad_request"
