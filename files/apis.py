@@ -24,6 +24,7 @@ from files.serializers import FileUploadInput, StoredFileOutput
 from files.sniff import INLINE_TYPES
 from files.uploads import HashedUpload, HashingUploadHandler
 from stxworx.apis import actor, validated
+from stxworx.errors import InvalidInput
 from stxworx.pagination import PageNumberPagination
 
 MULTIPART_OVERHEAD = 64 * 1024  # headers, boundaries and the small fields around the file
@@ -65,6 +66,8 @@ class FilesApi(APIView):
         max_bytes = files_settings()["MAX_BYTES"]
         if int(request.META.get("CONTENT_LENGTH") or 0) > max_bytes + MULTIPART_OVERHEAD:
             raise FileTooLarge(max_bytes)  # refused before a byte of the body is read
+        if len(request.FILES.getlist("file")) > 1:  # the form would keep only the last
+            raise InvalidInput("Send exactly one file per request.", field="file")
         data = validated(FileUploadInput, request.data)
         upload = data["file"]
         stored, created = services.stored_file_create(

@@ -51,3 +51,17 @@ def test_pin_again_queues_failed_files(
     failed.refresh_from_db()
     assert failed.pin_status == StoredFile.PinStatus.PINNED
     assert [p.cid for p in ipfs.pins.values()] == [failed.cid]
+
+
+def test_no_one_deletes_a_stored_file_in_the_admin(admin_client: Client) -> None:
+    stored = StoredFileFactory()
+    delete_page = f"/admin/files/storedfile/{stored.pk}/delete/"
+    assert admin_client.get(delete_page).status_code == 403
+    assert admin_client.post(delete_page, {"post": "yes"}).status_code == 403
+    listing = admin_client.get("/admin/files/storedfile/")
+    assert 'value="delete_selected"' not in listing.text
+    admin_client.post(
+        "/admin/files/storedfile/",
+        {"action": "delete_selected", "_selected_action": [stored.pk], "post": "yes"},
+    )
+    assert StoredFile.objects.filter(pk=stored.pk).exists()

@@ -9,6 +9,7 @@ import pytest
 from multiformats import CID
 
 from files.errors import FileIntegrityError
+from files.models import StoredFile
 from files.selectors import stored_file_get, stored_file_open_verified, verified_chunks
 from files.unixfs import CHUNK_SIZE, unixfs_cid
 from tests.files.conftest import PNG
@@ -375,3 +376,22 @@ def test_a_lone_multibase_prefix_as_evidence_file_is_400(client_for, text) -> No
         format="json",
     )
     assert response.status_code == 400, response.content
+
+
+def test_two_files_in_one_upload_are_refused(client_for, user, media) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client_for(user).post(
+        "/api/files",
+        {
+            "file": [
+                SimpleUploadedFile("a.txt", b"first\n", content_type="text/plain"),
+                SimpleUploadedFile("b.txt", b"second\n", content_type="text/plain"),
+            ]
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400, response.content
+    assert "file" in response.json()["error"]["details"]
+    assert not StoredFile.objects.exists()
+    assert not (media / "ipfs").exists()
