@@ -38,6 +38,9 @@ def _output(stored: StoredFile, request: Request, code: int = status.HTTP_200_OK
 class FilesApi(APIView):
     """POST: multipart upload of one file (`file`), optionally with the `cid` the client expects;
     201 with the new file, 200 with the existing one when the same bytes were uploaded before.
+    One record per CID: bytes someone else uploaded first keep that upload's name, stay listed
+    under that uploader only, and show `uploadedBy: null` to anyone else; attaching them by CID
+    works for everyone (a CID proves nothing secret).
     GET: the signed-in user's uploads, newest first (to attach one again by its CID)."""
 
     permission_classes = [IsAuthenticated]

@@ -24,7 +24,24 @@ class FileUploadInput(StrictSerializer):
     )
 
 
+PUBLIC_PIN_ERRORS = {
+    StoredFile.PinStatus.PENDING: "The last pinning attempt failed; it will be retried.",
+    StoredFile.PinStatus.FAILED: "Pinning failed; staff have been told.",
+}
+
+
+def sees_private_fields(user: Any, stored: StoredFile) -> bool:
+    """The uploader and staff see who uploaded a file and the pinning service's own error text;
+    anyone else holding the CID sees neither (a wallet address, internal hosts and paths)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff) or getattr(user, "address", None) == stored.uploaded_by
+
+
 class StoredFileOutput(serializers.Serializer):
+    """A file record. `uploadedBy` and the raw `pinError` only for the uploader and staff:
+    `uploadedBy` is null and `pinError` a generic sentence for anyone else."""
+
     cid = serializers.CharField()
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
@@ -50,6 +67,11 @@ class StoredFileOutput(serializers.Serializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["pinError"] = data["pinError"] or None
+        request = self.context.get("request")
+        if not sees_private_fields(getattr(request, "user", None), instance):
+            data["uploadedBy"] = None
+            if data["pinError"]:
+                data["pinError"] = PUBLIC_PIN_ERRORS.get(instance.pin_status, "Pinning failed.")
         return data
 
 

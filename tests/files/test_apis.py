@@ -66,7 +66,9 @@ def test_the_same_bytes_twice_are_one_file(client_for, user, upload) -> None:
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["cid"] == first.json()["cid"]
     assert again.json()["name"] == "a.txt"
-    assert again.json()["uploadedBy"] == user.address
+    # the second uploader is not told who uploaded the bytes first
+    assert again.json()["uploadedBy"] is None
+    assert first.json()["uploadedBy"] == user.address
 
 
 def test_upload_needs_sign_in(anon, upload) -> None:
@@ -395,3 +397,29 @@ def test_two_files_in_one_upload_are_refused(client_for, user, media) -> None:
     assert "file" in response.json()["error"]["details"]
     assert not StoredFile.objects.exists()
     assert not (media / "ipfs").exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "public"),
+    [
+        ("pending", "The last pinning attempt failed; it will be retried."),
+        ("failed", "Pinning failed; staff have been told."),
+    ],
+)
+def test_pin_errors_and_the_uploader_are_shown_to_the_uploader_and_staff_only(
+    anon, client_for, status, public
+) -> None:
+    from tests.factories import UserFactory
+    from tests.files.factories import StoredFileFactory
+
+    internal = "pinning service unreachable: HTTPConnectionPool(host='10.0.0.7', port=9)"
+    stored = StoredFileFactory(pin_status=status, pin_error=internal)
+    url = f"/api/files/{stored.cid}/info"
+
+    for outsider in [anon, client_for(UserFactory())]:
+        body = outsider.get(url).json()
+        assert (body["uploadedBy"], body["pinError"], body["pinStatus"]) == (None, public, status)
+        assert "10.0.0.7" not in str(body)
+    for insider in [client_for(stored.uploaded_by), client_for(UserFactory(is_staff=True))]:
+        body = insider.get(url).json()
+        assert (body["uploadedBy"], body["pinError"]) == (stored.uploaded_by, internal)
