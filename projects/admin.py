@@ -221,7 +221,7 @@ class DisputeAdmin(admin.ModelAdmin):
             dispute = dispute_resolution_record(
                 dispute_id=dispute_id, reviewer=request.user, **data
             )
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deeply
             return _json_error("parse_error", "The body must be a JSON object.", 400)
         except ValidationError as exc:
             return _json_error("validation_error", "Invalid resolution.", 400, exc.detail)

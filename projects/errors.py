@@ -33,3 +33,7 @@ class DisputeNotOpen(Conflict):
 
 class StatementAlreadyGiven(Conflict):
     code = "statement_already_given"
+
+
+class EvidenceLimitReached(Conflict):
+    code = "evidence_limit_reached"

@@ -216,6 +216,15 @@ class EvidenceInput(StrictSerializer):
     fileCid = serializers.CharField(max_length=128, required=False)
 
 
+class JsonBooleanField(serializers.BooleanField):
+    """A JSON true or false; not "yes", 1 or "false" (DRF's BooleanField takes those)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ResolutionInput(StrictSerializer):
     txId = serializers.RegexField(
         r"^0x[0-9a-fA-F]{64}$",
@@ -223,7 +232,10 @@ class ResolutionInput(StrictSerializer):
         error_messages={"invalid": "Must be a transaction id: 0x and 64 hex digits."},
     )
     rationale = serializers.CharField(max_length=10000)
-    releaseToFreelancer = serializers.BooleanField(source="release_to_freelancer")
+    releaseToFreelancer = JsonBooleanField(source="release_to_freelancer")
+
+    def validate_txId(self, value: str) -> str:
+        return value.lower()  # as the indexer stores transaction ids
 
 
 class AgreementOutput(serializers.Serializer):

@@ -1,7 +1,8 @@
 """Reads of disputes for the parties and the reviewers.
 
 Reviewers are active staff users in the "Dispute reviewers" group; they see every dispute. The
-parties of a project see its disputes; anyone else is refused (403)."""
+parties of a project see its disputes. Anyone else gets a 404 for a dispute (as for another
+user's proposal or notification) and a 403 for the dispute list of a (public) project."""
 
 from __future__ import annotations
 
@@ -63,10 +64,11 @@ def dispute_list(*, project_id: int, user: User) -> QuerySet[Dispute]:
 
 
 def dispute_get(*, dispute_id: int, user: User) -> Dispute:
+    """A dispute for its parties and the reviewers; to anyone else it does not exist (404), so
+    dispute ids cannot be enumerated."""
     dispute = _with_evidence(Dispute.objects.filter(pk=dispute_id)).first()
-    if dispute is None:
+    if dispute is None or not (dispute.project.is_party(user.address) or is_dispute_reviewer(user)):
         raise NotFound(f"Dispute {dispute_id} does not exist.")
-    _require_party_or_reviewer(dispute.project, user)
     return dispute
 
 

@@ -18,6 +18,7 @@ from notifications.models import Notification
 from notifications.services import notification_create
 from projects.errors import (
     DisputeNotOpen,
+    EvidenceLimitReached,
     NotDisputeFiler,
     NotDisputeReviewer,
     NotProjectParty,
@@ -30,6 +31,11 @@ from stxworx.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+
+# Each party's evidence on one dispute is capped: the reviewers read all of it, and every item
+# notifies them.
+MAX_EVIDENCE_PER_PARTY = 50
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,11 @@ def _tell(
         )
 
 
-def _tell_parties(project: Project, dispute: Dispute, type: str, message: str) -> None:
-    parties = [project.client_address, project.freelancer_address]
+def _tell_parties(
+    project: Project, dispute: Dispute, type: str, message: str, *, actor: str = ""
+) -> None:
+    """Both parties but the actor (nobody is told of what they did themselves)."""
+    parties = [p for p in (project.client_address, project.freelancer_address) if p != actor]
     _tell(project, dispute, parties, type, message, project_link(project.pk))
 
 
@@ -80,14 +89,17 @@ def _title(project: Project, dispute: Dispute) -> str:
 
 
 def _party_dispute_lock(dispute_id: int, actor: str) -> tuple[Project, Dispute]:
-    """Lock the dispute's project, then the dispute; a non-party gets NotFound as if it did not
-    exist (the parties and reviewers alone may know about a dispute)."""
+    """Lock the dispute's project, then the dispute. Someone who may not see the dispute gets
+    NotFound as if it did not exist (the parties and reviewers alone may know about a dispute);
+    a reviewer, who sees it but is no party, gets NotProjectParty (403)."""
     project_id = Dispute.objects.filter(pk=dispute_id).values_list("project_id", flat=True).first()
     if project_id is None:
         raise NotFound(f"Dispute {dispute_id} does not exist.")
     project = project_lock(project_id)
     if not project.is_party(actor):
-        raise NotProjectParty("Only the project's client and freelancer can do this.")
+        if actor in reviewer_addresses():
+            raise NotProjectParty("Only the project's client and freelancer can do this.")
+        raise NotFound(f"Dispute {dispute_id} does not exist.")
     return project, Dispute.objects.select_for_update().get(pk=dispute_id)
 
 
@@ -119,10 +131,17 @@ def evidence_submit(
     links: list[str] | None = None,
     file: EvidenceFile | None = None,
 ) -> Evidence:
-    """A party adds evidence while the dispute is open. Evidence is never changed afterwards.
-    Tells both parties and the reviewers."""
+    """A party adds evidence while the dispute is open, at most MAX_EVIDENCE_PER_PARTY items
+    each (EvidenceLimitReached, 409, beyond). Evidence is never changed afterwards. Tells the
+    other party and the reviewers."""
     project, dispute = _party_dispute_lock(dispute_id, actor)
     _require_open(dispute)
+    if dispute.evidence.filter(submitted_by=actor).count() >= MAX_EVIDENCE_PER_PARTY:
+        raise EvidenceLimitReached(
+            f"You have submitted {MAX_EVIDENCE_PER_PARTY} items of evidence, the most one party "
+            "may add to a dispute.",
+            extra={"limit": MAX_EVIDENCE_PER_PARTY},
+        )
     evidence = Evidence.objects.create(
         dispute=dispute,
         submitted_by=actor,
@@ -135,7 +154,7 @@ def evidence_submit(
     )
     who = _role(project, actor)
     message = f"New evidence from the {who} on the dispute over {_title(project, dispute)}."
-    _tell_parties(project, dispute, Notification.Type.DISPUTE_EVIDENCE_ADDED, message)
+    _tell_parties(project, dispute, Notification.Type.DISPUTE_EVIDENCE_ADDED, message, actor=actor)
     _tell_reviewers(project, dispute, Notification.Type.DISPUTE_EVIDENCE_ADDED, message)
     return evidence
 

@@ -92,7 +92,14 @@ def test_the_dispute_list_costs_the_same_for_any_number(
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("client", 200), ("freelancer", 200), ("reviewer", 200), ("other", 403), ("anonymous", 401)],
+    [
+        ("client", 200),
+        ("freelancer", 200),
+        ("reviewer", 200),
+        ("other", 404),  # as if it did not exist: dispute ids cannot be enumerated
+        ("staff", 404),
+        ("anonymous", 401),
+    ],
 )
 def test_a_dispute_is_seen_by_its_parties_and_reviewers(callers, project, dispute, who, status):
     response = callers[who].get(f"/api/disputes/{dispute.pk}")
@@ -129,7 +136,7 @@ def test_the_filer_gives_the_statement_once(callers, dispute):
     ("who", "status", "code"),
     [
         ("freelancer", 403, "not_dispute_filer"),
-        ("other", 403, "not_project_party"),
+        ("other", 404, "not_found"),
         ("reviewer", 403, "not_project_party"),
         ("anonymous", 401, "not_authenticated"),
     ],
@@ -184,7 +191,7 @@ def test_each_party_adds_evidence(callers, project, dispute, who):
 @pytest.mark.parametrize(
     ("who", "status", "code"),
     [
-        ("other", 403, "not_project_party"),
+        ("other", 404, "not_found"),
         ("reviewer", 403, "not_project_party"),
         ("anonymous", 401, "not_authenticated"),
     ],
@@ -203,6 +210,22 @@ def test_evidence_only_while_the_dispute_is_open(callers, project, dispute):
         f"/api/disputes/{dispute.pk}/evidence", {"description": "late"}, format="json"
     )
     assert_error(response, 409, "dispute_not_open")
+
+
+def test_evidence_past_the_per_party_limit_is_a_409(callers, dispute, monkeypatch):
+    from projects.services import disputes as dispute_services
+
+    monkeypatch.setattr(dispute_services, "MAX_EVIDENCE_PER_PARTY", 2)
+    url = f"/api/disputes/{dispute.pk}/evidence"
+    for n in range(2):
+        response = callers["client"].post(url, {"description": f"{n}"}, format="json")
+        assert response.status_code == 201
+    # when
+    response = callers["client"].post(url, {"description": "more"}, format="json")
+    # then
+    assert_error(response, 409, "evidence_limit_reached")
+    assert response.json()["error"]["details"] == {"limit": 2}
+    assert callers["freelancer"].post(url, {"description": "x"}, format="json").status_code == 201
 
 
 def test_evidence_is_immutable(callers, project, dispute):

@@ -225,6 +225,22 @@ def test_the_broadcast_resolution_is_recorded_with_the_rationale(settings):
     assert response.json()["resolutionBy"] == staff.address
 
 
+def test_the_resolution_tx_id_is_stored_lower_case_as_the_indexer_stores_it():
+    dispute = file(active_project(), 1)
+    body = {"txId": "0x" + "AB" * 32, "rationale": "Refund.", "releaseToFreelancer": False}
+    # when
+    response = _admin(reviewer()).post(
+        f"/admin/projects/dispute/{dispute.pk}/resolution/",
+        json.dumps(body),
+        content_type="application/json",
+    )
+    # then
+    assert response.status_code == 200, response.content
+    assert response.json()["resolutionTxId"] == "0x" + "ab" * 32
+    dispute.refresh_from_db()
+    assert dispute.resolution_tx_id == "0x" + "ab" * 32
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
@@ -232,6 +248,10 @@ def test_the_broadcast_resolution_is_recorded_with_the_rationale(settings):
         ({"txId": "0x" + "1" * 64, "rationale": "", "releaseToFreelancer": True}, 400, None),
         ({"txId": "0x" + "1" * 64, "rationale": "x"}, 400, "validation_error"),
         ("not json", 400, "parse_error"),
+        ("[" * 50_000 + "]" * 50_000, 400, "parse_error"),  # deeper than the recursion limit
+        ({"txId": "0x" + "1" * 64, "rationale": "x", "releaseToFreelancer": "yes"}, 400, None),
+        ({"txId": "0x" + "1" * 64, "rationale": "x", "releaseToFreelancer": 1}, 400, None),
+        ({"txId": "0x" + "1" * 64, "rationale": "x", "releaseToFreelancer": "false"}, 400, None),
     ],
 )
 def test_a_bad_resolution_record_is_a_400(body, status, code):

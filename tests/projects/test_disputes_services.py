@@ -275,9 +275,13 @@ def test_only_the_filer_gives_the_statement():
         services.dispute_statement_set(
             dispute_id=dispute.pk, actor=project.freelancer_address, statement="mine"
         )
-    with pytest.raises(NotProjectParty):
+    with pytest.raises(NotFound):  # to a stranger, the dispute does not exist
         services.dispute_statement_set(
             dispute_id=dispute.pk, actor=make_address(), statement="mine"
+        )
+    with pytest.raises(NotProjectParty):  # a reviewer knows it, but is no party
+        services.dispute_statement_set(
+            dispute_id=dispute.pk, actor=reviewer().address, statement="mine"
         )
 
 
@@ -304,9 +308,9 @@ def test_evidence_is_added_by_either_party_and_everyone_concerned_is_told():
         "log.txt",
         12,
     )
+    # the other party and the reviewers; not the freelancer, who submitted it
     assert [r for r, _ in inbox(T.DISPUTE_EVIDENCE_ADDED)] == [
         project.client_address,
-        project.freelancer_address,
         staff.address,
     ]
 
@@ -314,7 +318,7 @@ def test_evidence_is_added_by_either_party_and_everyone_concerned_is_told():
 def test_evidence_is_refused_from_others_and_once_the_dispute_is_closed():
     project = active_project()
     dispute = file(project, 1)
-    with pytest.raises(NotProjectParty):
+    with pytest.raises(NotFound):
         services.evidence_submit(dispute_id=dispute.pk, actor=make_address(), description="x")
     services.dispute_chain_closed(
         project_id=project.pk,
@@ -538,3 +542,27 @@ def test_a_book_without_dispute_events_reads_and_writes_nothing(django_assert_nu
     book = services.DisputeBook([active_project()], {})
     with django_assert_num_queries(0):
         assert book.save() == []
+
+
+def test_each_party_adds_at_most_the_evidence_limit(monkeypatch):
+    from projects.errors import EvidenceLimitReached
+    from projects.services import disputes as dispute_services
+
+    monkeypatch.setattr(dispute_services, "MAX_EVIDENCE_PER_PARTY", 3)
+    project = active_project()
+    dispute = file(project, 1, notify=False)
+    for n in range(3):
+        services.evidence_submit(
+            dispute_id=dispute.pk, actor=project.client_address, description=f"item {n}"
+        )
+    # when
+    with pytest.raises(EvidenceLimitReached) as refused:
+        services.evidence_submit(
+            dispute_id=dispute.pk, actor=project.client_address, description="one too many"
+        )
+    # then: the limit is per party
+    assert refused.value.http_status == 409
+    services.evidence_submit(
+        dispute_id=dispute.pk, actor=project.freelancer_address, description="my first"
+    )
+    assert dispute.evidence.filter(submitted_by=project.client_address).count() == 3
