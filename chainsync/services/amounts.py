@@ -9,13 +9,14 @@ import bisect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db import connection
+
 from chainsync.client import StacksApiClient
 from chainsync.models import ChainEvent, ChainTransaction
 from chainsync.projection import (
     MAX_SLOTS,
     create_args_amounts,
     milestone_fees,
-    rows_update,
     settings_get,
 )
 from projects.models import Milestone, Project
@@ -140,7 +141,15 @@ def args_fetch(*, client: StacksApiClient, tx_id: str) -> None:
 
 
 def args_store(found: Mapping[str, list[str]]) -> None:
-    rows = list(ChainTransaction.objects.filter(tx_id__in=list(found)))
-    for row in rows:
-        row.function_args = found[row.tx_id]
-    rows_update(ChainTransaction, rows, ["function_args"])
+    """Store looked-up call arguments on their (stored) transactions: one UPDATE run for all."""
+    if not found:
+        return
+    meta, quote = ChainTransaction._meta, connection.ops.quote_name
+    field = meta.get_field("function_args")
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {quote(field.column)} = %s "  # noqa: S608
+        f"WHERE {quote(meta.get_field('tx_id').column)} = %s"
+    )
+    params = [(field.get_db_prep_save(args, connection), tx_id) for tx_id, args in found.items()]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,6 +49,55 @@ class BatchOutcome:
     lookup: str = ""
 
 
+BATCH_COLUMNS = (  # as BatchEvent.__init__ takes them
+    "id",
+    "tx_id",
+    "event_index",
+    "block_height",
+    "block_hash",
+    "burn_block_height",
+    "tx_index",
+    "sender",
+    "function_name",
+    "event_name",
+    "payload",
+    "state",
+    "error",
+    "project_id",
+    "applied_at",
+)
+
+
+class BatchEvent:
+    """A pending event as a batch reads and sets it: its columns without a model instance
+    (building 2,000 of those per batch was a tenth of the apply). `pk` as on a model."""
+
+    __slots__ = BATCH_COLUMNS
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        (
+            self.id,
+            self.tx_id,
+            self.event_index,
+            self.block_height,
+            self.block_hash,
+            self.burn_block_height,
+            self.tx_index,
+            self.sender,
+            self.function_name,
+            self.event_name,
+            self.payload,
+            self.state,
+            self.error,
+            self.project_id,
+            self.applied_at,
+        ) = values
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 def events_apply(*, contract_id: str, batch_size: int = BATCH, notify: bool = True) -> ApplyResult:
     """Apply pending canonical events in chain order, a batch per database transaction together
     with the sync state, so a crash anywhere loses nothing and applies nothing twice. An event
@@ -57,11 +107,11 @@ def events_apply(*, contract_id: str, batch_size: int = BATCH, notify: bool = Tr
     while True:
         with transaction.atomic():
             state = SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)[0]
-            batch = list(
-                ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True).order_by(
-                    *CHAIN_ORDER
-                )[:batch_size]
-            )
+            rows = ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True)
+            batch = [
+                BatchEvent(values)
+                for values in rows.order_by(*CHAIN_ORDER).values_list(*BATCH_COLUMNS)[:batch_size]
+            ]
             outcome = events_batch_apply(batch, contract_id=contract_id, notify=notify)
             ok = event_states_save(outcome.done)
             applied, failed = applied + ok, failed + len(outcome.done) - ok

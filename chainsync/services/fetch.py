@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
 
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from chainsync.client import ContractLog, StacksApiClient, TxSummary
 from chainsync.events import MalformedEvent, json_safe, print_parse
 from chainsync.models import ChainEvent, ChainTransaction, SyncState
+from chainsync.projection import rows_insert
 
 T = TypeVar("T")
 TX_PLACE_FIELDS = [
@@ -200,68 +201,6 @@ def transactions_store(txs: Iterable[TxSummary]) -> None:
     ]
     # A tx seen again (mined anew after a fork) takes its new block.
     rows_insert(ChainTransaction, TX_COLUMNS, rows, conflict=["tx_id"], update=TX_PLACE_FIELDS)
-
-
-PAGE_ROWS = 100  # rows per INSERT: 1,700 parameters at most (SQLite allows 32,766)
-# Columns whose Python value (str, int, bool) is already what both drivers take: passed as is.
-PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
-
-
-def rows_insert(
-    model: type[Any],
-    names: list[str],
-    rows: list[tuple[Any, ...]],
-    *,
-    conflict: list[str] | None = None,
-    update: list[str],
-) -> None:
-    """INSERT new rows, given as tuples of the fields `names` (Python values), a hundred per
-    statement: ON CONFLICT (`conflict`) DO UPDATE SET `update`, or DO NOTHING (any conflict)
-    when `update` is empty. The model's other fields (but the pk) take their default, or now
-    for auto_now(_add). Plain columns go as they are and the others (JSON, datetimes, u128) are
-    prepared by their field: no model instance and no SQL compiler per value, as `bulk_create`
-    would (building the rows is most of the CPU of storing a fetched page)."""
-    if not rows:
-        return
-    meta, quote = model._meta, connection.ops.quote_name
-    given = [meta.get_field(name) for name in names]
-    rest = [f for f in meta.concrete_fields if not f.primary_key and f not in given]
-    now = timezone.now()
-    constants = [
-        f.get_db_prep_save(
-            now
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            # a callable default gives each row its own value (for rows of one statement,
-            # the same value: fine for the defaults in use, [] and {})
-            else f.get_default(),
-            connection,
-        )
-        for f in rest
-    ]
-    columns = ", ".join(quote(f.column) for f in given + rest)
-    marks = ", ".join(["%s"] * (len(given) + len(rest)))
-    if update:
-        target = ", ".join(quote(meta.get_field(name).column) for name in conflict or ())
-        sets = [quote(meta.get_field(name).column) for name in update]
-        action = f"({target}) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in sets)
-    else:
-        action = "DO NOTHING"
-    table, row_marks = quote(meta.db_table), f"({marks})"
-    prepared = [(i, f) for i, f in enumerate(given) if not isinstance(f, PLAIN)]
-    for start in range(0, len(rows), PAGE_ROWS):
-        chunk = rows[start : start + PAGE_ROWS]
-        values = ", ".join([row_marks] * len(chunk))
-        sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT {action}"  # noqa: S608
-        params: list[Any] = []
-        for row in chunk:
-            if prepared:
-                row = list(row)
-                for i, f in prepared:
-                    row[i] = f.get_db_prep_save(row[i], connection)
-            params += row
-            params += constants
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
 
 
 def event_placed(event: ChainEvent, tx: ChainTransaction | Place) -> ChainEvent:
