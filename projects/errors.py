@@ -37,3 +37,7 @@ class StatementAlreadyGiven(Conflict):
 
 class EvidenceLimitReached(Conflict):
     code = "evidence_limit_reached"
+
+
+class ResolutionAlreadyRecorded(Conflict):
+    code = "resolution_already_recorded"

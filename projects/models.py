@@ -253,3 +253,30 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"evidence {self.pk} on dispute {self.dispute_id} by {self.submitted_by}"
+
+
+class ResolutionAttempt(models.Model):
+    """A reviewer's broadcast of admin-resolve-dispute-*: the transaction, the decision and the
+    written rationale. Append-only (a new broadcast after a failed one is a new row), so what
+    each reviewer decided stays on record. The rationale is published to the parties only when
+    the chain closed the dispute by dispute-resolved in this very transaction, with this
+    decision."""
+
+    dispute = models.ForeignKey(
+        Dispute, on_delete=models.CASCADE, related_name="resolution_attempts"
+    )
+    tx_id = models.CharField(max_length=66, unique=True, help_text="Lower-case 0x + 64 hex.")
+    release_to_freelancer = models.BooleanField()
+    rationale = models.TextField(max_length=10000)
+    reviewer = models.CharField(max_length=64, help_text="The reviewer's Stacks address.")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"resolution attempt {self.tx_id} on dispute {self.dispute_id}"
+
+    @property
+    def in_favor_of(self) -> str:
+        return Dispute.Party.FREELANCER if self.release_to_freelancer else Dispute.Party.CLIENT

@@ -172,13 +172,25 @@ class DisputeOutput(serializers.Serializer):
     evidence = EvidenceOutput(many=True)
 
     def get_rationale(self, dispute: Dispute) -> str | None:
-        return dispute.rationale or None if dispute.status == Dispute.Status.RESOLVED else None
+        from projects.selectors import dispute_published_rationale
+
+        return dispute_published_rationale(dispute)
+
+
+class ResolutionAttemptOutput(serializers.Serializer):
+    txId = serializers.CharField(source="tx_id")
+    releaseToFreelancer = serializers.BooleanField(source="release_to_freelancer")
+    rationale = serializers.CharField()
+    reviewer = serializers.CharField()
+    recordedAt = serializers.DateTimeField(source="recorded_at")
 
 
 class DisputeReviewerOutput(DisputeOutput):
-    """What reviewers see: the resolution in progress too."""
+    """What reviewers see: the resolution in progress too (the latest attempt's rationale,
+    decision and tx), and every attempt recorded, oldest first."""
 
     rationale = BlankAsNull(allow_null=True)
+    resolutionAttempts = ResolutionAttemptOutput(source="resolution_attempts.all", many=True)
     resolutionReleaseToFreelancer = serializers.BooleanField(
         source="resolution_release_to_freelancer", allow_null=True
     )
@@ -191,6 +203,7 @@ class DisputeReviewerOutput(DisputeOutput):
 
 class AdminDisputeListOutput(DisputeReviewerOutput):
     evidence = None  # a list shows no evidence
+    resolutionAttempts = None
     token = serializers.CharField()
     amount = serializers.IntegerField(allow_null=True)
     projectTitle = serializers.CharField(source="project.title")

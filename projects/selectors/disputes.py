@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 
 from projects.errors import NotDisputeReviewer, NotProjectParty
-from projects.models import Agreement, Dispute, Evidence, Milestone, Project
+from projects.models import Agreement, Dispute, Evidence, Milestone, Project, ResolutionAttempt
 from stxworx.errors import NotFound
 
 if TYPE_CHECKING:
@@ -44,8 +44,68 @@ def dispute_review_link(dispute_id: int) -> str:
 
 
 def _with_evidence(qs: QuerySet[Dispute]) -> QuerySet[Dispute]:
-    return qs.select_related("project").prefetch_related(
-        Prefetch("evidence", queryset=Evidence.objects.order_by("created_at", "id"))
+    """With the project, the evidence, and the resolution attempt (if any) whose transaction
+    closed the dispute on chain (for dispute_published_rationale; no extra query)."""
+    closing = ResolutionAttempt.objects.filter(
+        dispute=OuterRef("pk"), tx_id=OuterRef("resolved_tx_id")
+    )
+    return (
+        qs.select_related("project")
+        .prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.order_by("created_at", "id"))
+        )
+        .annotate(
+            _closing_rationale=Subquery(closing.values("rationale")[:1]),
+            _closing_release=Subquery(closing.values("release_to_freelancer")[:1]),
+        )
+    )
+
+
+def dispute_published_rationale(dispute: Dispute) -> str | None:
+    """The rationale the parties see: that of the resolution attempt whose transaction resolved
+    the dispute on chain (close reason dispute-resolved), when its decision is what the chain
+    did. Otherwise none: a rationale written for an outcome that did not happen (another attempt,
+    or a close by milestone-released, a refund, ...) is never published."""
+    if (
+        dispute.status != Dispute.Status.RESOLVED
+        or dispute.close_reason != Dispute.CloseReason.DISPUTE_RESOLVED
+        or not dispute.resolved_tx_id
+    ):
+        return None
+    if hasattr(dispute, "_closing_rationale"):
+        rationale, release = dispute._closing_rationale, dispute._closing_release
+    else:
+        attempt = ResolutionAttempt.objects.filter(
+            dispute=dispute, tx_id=dispute.resolved_tx_id
+        ).first()
+        if attempt is None:
+            return None
+        rationale, release = attempt.rationale, attempt.release_to_freelancer
+    if rationale is None:
+        return None
+    in_favor_of = Dispute.Party.FREELANCER if release else Dispute.Party.CLIENT
+    return rationale if in_favor_of == dispute.resolved_in_favor_of else None
+
+
+def dispute_closing_attempt_warning(dispute: Dispute) -> str | None:
+    """For reviewers: why no recorded attempt explains how the dispute was closed, if so."""
+    if dispute.status != Dispute.Status.RESOLVED:
+        return None
+    if dispute_published_rationale(dispute) is not None:
+        return None
+    reason = dispute.close_reason or "an unknown event"
+    if not dispute.resolution_attempts.exists():
+        if reason == Dispute.CloseReason.DISPUTE_RESOLVED:
+            return "Resolved on chain by a transaction that no reviewer recorded here."
+        return None
+    if reason != Dispute.CloseReason.DISPUTE_RESOLVED:
+        return (
+            f"Closed on chain by {reason}, not by a recorded resolution: no rationale is "
+            "shown to the parties."
+        )
+    return (
+        "Resolved on chain by a transaction or decision that does not match a recorded "
+        "attempt: no rationale is shown to the parties."
     )
 
 

@@ -22,9 +22,10 @@ from projects.errors import (
     NotDisputeFiler,
     NotDisputeReviewer,
     NotProjectParty,
+    ResolutionAlreadyRecorded,
     StatementAlreadyGiven,
 )
-from projects.models import Dispute, Evidence, Project
+from projects.models import Dispute, Evidence, Project, ResolutionAttempt
 from projects.selectors.disputes import dispute_review_link, is_dispute_reviewer, reviewer_addresses
 from projects.services.lifecycle import project_lock
 from stxworx.errors import InvalidInput, NotFound
@@ -173,8 +174,9 @@ def dispute_resolution_record(
 ) -> Dispute:
     """A reviewer's wallet broadcast admin-resolve-dispute-* (`tx_id`); record it with their
     written rationale and decision. The dispute stays open: it turns resolved only when the
-    indexer sees dispute-resolved. Recording again (a new broadcast after a failed one)
-    replaces the previous record."""
+    indexer sees dispute-resolved. Every broadcast is kept (ResolutionAttempt, append-only; the
+    same tx twice is a 409); the dispute's resolution_* columns show the latest. The parties see
+    a rationale only if the chain resolved the dispute in that attempt's transaction."""
     if not is_dispute_reviewer(reviewer):
         raise NotDisputeReviewer("Only dispute reviewers can resolve disputes.")
     if not rationale.strip():
@@ -185,11 +187,23 @@ def dispute_resolution_record(
     project_lock(project_id)
     dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
     _require_open(dispute)
+    tx_id = tx_id.lower()
+    if ResolutionAttempt.objects.filter(tx_id=tx_id).exists():
+        raise ResolutionAlreadyRecorded(f"Transaction {tx_id} is already recorded.")
+    now = timezone.now()
+    ResolutionAttempt.objects.create(
+        dispute=dispute,
+        tx_id=tx_id,
+        release_to_freelancer=release_to_freelancer,
+        rationale=rationale.strip(),
+        reviewer=reviewer.address,
+        recorded_at=now,
+    )
     dispute.rationale = rationale.strip()
     dispute.resolution_release_to_freelancer = release_to_freelancer
     dispute.resolution_tx_id = tx_id
     dispute.resolution_by = reviewer.address
-    dispute.resolution_recorded_at = timezone.now()
+    dispute.resolution_recorded_at = now
     dispute.save(
         update_fields=[
             "rationale",
