@@ -15,7 +15,15 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from rest_framework.exceptions import ValidationError
 
-from projects.models import Agreement, Dispute, Evidence, Milestone, Project, Review
+from projects.models import (
+    Agreement,
+    Dispute,
+    Evidence,
+    Milestone,
+    Project,
+    ResolutionAttempt,
+    Review,
+)
 from projects.selectors import (
     dispute_get,
     dispute_resolution_call,
@@ -338,3 +346,18 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ResolutionAttempt)
+class ResolutionAttemptAdmin(ReadOnlyAdmin):
+    """Every resolution a reviewer's wallet broadcast, with its rationale: append-only."""
+
+    list_display = ["dispute", "tx_id", "release_to_freelancer", "reviewer", "recorded_at"]
+    search_fields = ["tx_id", "reviewer"]
+    list_select_related = ["dispute"]
+
+    def has_module_permission(self, request) -> bool:
+        return is_dispute_reviewer(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_dispute_reviewer(request.user)
