@@ -128,16 +128,6 @@ class ProjectReviewsApi(APIView):
 # --- disputes -----------------------------------------------------------------------------------
 
 
-def _evidence_file(cid: str | None) -> services.EvidenceFile | None:
-    """The uploaded file a `fileCid` names (files app: 400 for a malformed CID, 404 unknown)."""
-    if not cid:
-        return None
-    from files.selectors import stored_file_get
-
-    stored = stored_file_get(cid=cid)
-    return services.EvidenceFile(stored.cid, stored.sha256, stored.name, stored.size)
-
-
 def _dispute_response(request: Request, dispute_id: int, code: int = status.HTTP_200_OK):
     dispute = selectors.dispute_get(dispute_id=dispute_id, user=request.user)
     output = DisputeReviewerOutput if selectors.is_dispute_reviewer(request.user) else DisputeOutput
@@ -186,7 +176,7 @@ class DisputeEvidenceApi(APIView):
             actor=actor(request),
             description=data["description"],
             links=data.get("links", []),
-            file=_evidence_file(data.get("fileCid")),
+            file_cid=data.get("fileCid"),
         )
         return Response(EvidenceOutput(evidence).data, status=status.HTTP_201_CREATED)
 

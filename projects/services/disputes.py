@@ -131,12 +131,21 @@ def evidence_submit(
     description: str,
     links: list[str] | None = None,
     file: EvidenceFile | None = None,
+    file_cid: str | None = None,
 ) -> Evidence:
     """A party adds evidence while the dispute is open, at most MAX_EVIDENCE_PER_PARTY items
     each (EvidenceLimitReached, 409, beyond). Evidence is never changed afterwards. Tells the
-    other party and the reviewers."""
+    other party and the reviewers.
+
+    `file_cid` names an upload (POST /api/files) to attach; it is looked up after the party
+    check, and a malformed or unknown CID is InvalidInput on `fileCid` (400)."""
     project, dispute = _party_dispute_lock(dispute_id, actor)
     _require_open(dispute)
+    if file_cid:
+        from files.selectors import stored_file_for_attachment
+
+        stored = stored_file_for_attachment(cid=file_cid, field="fileCid")
+        file = EvidenceFile(stored.cid, stored.sha256, stored.name, stored.size)
     if dispute.evidence.filter(submitted_by=actor).count() >= MAX_EVIDENCE_PER_PARTY:
         raise EvidenceLimitReached(
             f"You have submitted {MAX_EVIDENCE_PER_PARTY} items of evidence, the most one party "

@@ -254,7 +254,10 @@ def test_evidence_input_is_validated(callers, dispute):
         400,
         field="links",
     )
-    assert_error(post(url, {"description": "x", "fileCid": "not-a-cid"}, format="json"), 400)
+    for bad in ("not-a-cid", "b", "z", "f", "\x00"):
+        assert_error(
+            post(url, {"description": "x", "fileCid": bad}, format="json"), 400, field="fileCid"
+        )
     assert_error(
         post(url, {"description": "x", "submittedBy": "me"}, format="json"),
         400,
@@ -290,16 +293,17 @@ def test_evidence_with_an_uploaded_file_copies_its_cid_and_sha256(callers, proje
     }
 
 
-def test_evidence_naming_an_unknown_file_is_404(callers, dispute):
-    response = callers["client"].post(
-        f"/api/disputes/{dispute.pk}/evidence",
-        {
-            "description": "x",
-            "fileCid": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
-        },
-        format="json",
-    )
-    assert_error(response, 404)
+def test_evidence_naming_an_unknown_file_is_a_400_on_file_cid(callers, dispute):
+    body = {
+        "description": "x",
+        "fileCid": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+    }
+    url = f"/api/disputes/{dispute.pk}/evidence"
+    # a 400 on the field (a 404 would read as "no such dispute")
+    assert_error(callers["client"].post(url, body, format="json"), 400, field="fileCid")
+    # the party check comes first: a stranger learns nothing about files
+    assert_error(callers["other"].post(url, body, format="json"), 404, "not_found")
+    assert_error(callers["reviewer"].post(url, body, format="json"), 403, "not_project_party")
     assert dispute.evidence.count() == 0
 
 
