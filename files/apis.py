@@ -22,6 +22,12 @@ from files.errors import FileTooLarge
 from files.models import StoredFile
 from files.serializers import FileUploadInput, StoredFileOutput
 from files.sniff import INLINE_TYPES
+from files.throttles import (
+    DownloadAnonThrottle,
+    DownloadUserThrottle,
+    UploadIpThrottle,
+    UploadUserThrottle,
+)
 from files.uploads import HashedUpload, HashingUploadHandler
 from stxworx.apis import actor, validated
 from stxworx.errors import InvalidInput
@@ -45,6 +51,11 @@ class FilesApi(APIView):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
+
+    def get_throttles(self) -> list[Any]:
+        if self.request.method != "POST":
+            return []
+        return [UploadUserThrottle(), UploadIpThrottle()]
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         # Before anything reads the body: hash while receiving, stop at the cap.
@@ -85,10 +96,16 @@ class FilesApi(APIView):
 
 
 class FileDownloadApi(APIView):
-    """The file's bytes, re-hashed against its CID before they are served (409 if they no
-    longer match). Open to anyone: what is uploaded is pinned to IPFS, public by CID."""
+    """GET: the file's bytes, re-hashed to its CID in the same pass as they are streamed (409
+    before anything is sent when the bytes are gone, their size changed, or a file of at most
+    FILES["VERIFY_AHEAD_BYTES"] no longer matches; a larger one that no longer matches is cut
+    short before its last chunk). HEAD: the same headers from the record, no hashing (409 if the
+    bytes are gone or their size changed). No ranges (`Accept-Ranges: none`): a part could not
+    be checked against the CID. Open to anyone (what is uploaded is pinned to IPFS, public by
+    CID), rate-limited per client IP (anonymous) or per user."""
 
     permission_classes = [AllowAny]
+    throttle_classes = [DownloadAnonThrottle, DownloadUserThrottle]
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The body is the file whatever `Accept` says; errors are still JSON.
@@ -99,18 +116,20 @@ class FileDownloadApi(APIView):
         stored = selectors.stored_file_get(cid=cid)
         if _matches_etag(request, stored.cid):
             return _with_cache_headers(HttpResponseNotModified(), stored)
-        handle = selectors.stored_file_open_verified(stored=stored)
-        chunks = selectors.verified_chunks(handle, stored=stored)
+        chunks: Any = selectors.stored_file_stream_verified(stored=stored)
         if isinstance(request._request, ASGIRequest):
             chunks = _async_chunks(chunks)  # a sync iterator would be read whole into memory
-        response = StreamingHttpResponse(chunks, content_type=stored.content_type)
-        response["Content-Length"] = str(stored.size)
-        response["Content-Disposition"] = content_disposition_header(
-            stored.content_type not in INLINE_TYPES, stored.name
+        return _file_headers(
+            StreamingHttpResponse(chunks, content_type=stored.content_type), stored
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return _with_cache_headers(response, stored)
+
+    @extend_schema(responses={200: None, 304: None})
+    def head(self, request: Request, cid: str) -> HttpResponse:
+        stored = selectors.stored_file_get(cid=cid)
+        if _matches_etag(request, stored.cid):
+            return _with_cache_headers(HttpResponseNotModified(), stored)
+        selectors.stored_file_check_present(stored=stored)
+        return _file_headers(HttpResponse(content_type=stored.content_type), stored)
 
 
 class FileInfoApi(APIView):
@@ -136,6 +155,17 @@ def _matches_etag(request: Request, cid: str) -> bool:
     wanted = request.headers.get("If-None-Match", "")
     tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
     return f'"{cid}"' in tags or "*" in tags
+
+
+def _file_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:
+    response["Content-Length"] = str(stored.size)
+    response["Content-Disposition"] = content_disposition_header(
+        stored.content_type not in INLINE_TYPES, stored.name
+    )
+    response["Accept-Ranges"] = "none"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return _with_cache_headers(response, stored)
 
 
 def _with_cache_headers(response: HttpResponse, stored: StoredFile) -> HttpResponse:

@@ -12,6 +12,20 @@ class FileTooLarge(InvalidInput):
         self.extra["maxBytes"] = max_bytes
 
 
+class StorageQuotaExceeded(ApplicationError):
+    """The user's uploads would pass FILES["QUOTA_BYTES_PER_USER"]."""
+
+    code = "storage_quota_exceeded"
+    http_status = 413
+
+    def __init__(self, *, used: int, size: int, quota: int) -> None:
+        super().__init__(
+            f"This upload ({size} bytes) would take your files past your storage quota of "
+            f"{quota} bytes ({used} used).",
+            extra={"usedBytes": used, "quotaBytes": quota},
+        )
+
+
 class FileTypeNotAllowed(InvalidInput):
     code = "unsupported_file_type"
     http_status = 415

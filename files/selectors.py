@@ -3,15 +3,15 @@ it proves nothing secret, and deliverables and evidence must be verifiable by an
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import os
 from collections.abc import Iterable, Iterator
 
 from django.core.files import File
 from django.db.models import QuerySet
 
 from files.cid import InvalidCid, cid_normalize
-from files.conf import file_storage, gateway_url
+from files.conf import file_storage, files_settings, gateway_url
 from files.errors import FileIntegrityError
 from files.models import StoredFile
 from files.unixfs import CHUNK_SIZE, UnixfsHasher
@@ -108,46 +108,121 @@ def stored_file_list(*, uploaded_by: str) -> QuerySet[StoredFile]:
     return StoredFile.objects.filter(uploaded_by=uploaded_by).order_by("-pk")
 
 
-def stored_file_open_verified(*, stored: StoredFile) -> File:
-    """The file's bytes, open at the start, after re-hashing them against its CID (the CID is
-    recomputed, not just the SHA-256, so what is served is what the CID names).
+def stored_file_check_present(*, stored: StoredFile) -> None:
+    """A cheap check for HEAD: the bytes are in storage with the recorded size (a stat, no
+    hashing). Raises FileIntegrityError (409) when they are gone or their size differs."""
+    storage = file_storage()
+    try:
+        size = storage.size(stored.storage_name)
+    except (FileNotFoundError, OSError):
+        raise _missing(stored) from None
+    if size != stored.size:
+        raise _changed(stored, size)
+
+
+def stored_file_stream_verified(*, stored: StoredFile) -> VerifiedStream:
+    """The file's bytes in chunks, after re-hashing them to its CID (the CID, not just a SHA-256,
+    so what is served is what the CID names). One hashing pass (the CID alone: it covers every
+    byte); a file of at most FILES["VERIFY_AHEAD_BYTES"] is also read once, kept in memory
+    between the check and the response. A larger one is read again to stream it, and the open
+    file's identity (inode, size, mtime and ctime, which no one can set back) is compared
+    before the last chunk goes: bytes changed meanwhile never complete a response (it is cut
+    short; its Content-Length tells the client). Storage with no local file to stat is hashed
+    again while streaming instead.
 
     Raises FileIntegrityError (409) when the bytes are gone or no longer match."""
     try:
         handle = file_storage().open(stored.storage_name, "rb")
     except FileNotFoundError:
-        logger.error("the bytes of %s are missing from storage", stored.cid)
-        raise _integrity_error(stored, "The file's bytes are missing.") from None
-    hasher = UnixfsHasher()
-    while chunk := handle.read(CHUNK_SIZE):
-        hasher.update(chunk)
-    if hasher.size != stored.size or hasher.cid() != stored.cid:
-        handle.close()
-        logger.error("the stored bytes of %s hash to %s", stored.cid, hasher.cid())
-        raise _integrity_error(stored, "The stored bytes no longer match the file's CID.")
-    handle.seek(0)
-    return handle
-
-
-def verified_chunks(handle: File, *, stored: StoredFile) -> Iterator[bytes]:
-    """Stream an open file, hashing again as it goes: the last chunk is held back until the
-    whole SHA-256 matches, so bytes changed after stored_file_open_verified never complete a
-    response (it is cut short, and its Content-Length tells the client)."""
-    hasher = hashlib.sha256()
-    held = b""
+        raise _missing(stored) from None
     try:
+        if handle.size != stored.size:
+            raise _changed(stored, handle.size)
+        before = _identity(handle)
+        hasher = UnixfsHasher(whole_sha256=False)
+        limit = files_settings()["VERIFY_AHEAD_BYTES"]
+        kept: list[bytes] | None = []
         while chunk := handle.read(CHUNK_SIZE):
             hasher.update(chunk)
-            if held:
-                yield held
-            held = chunk
-        if hasher.hexdigest() != stored.sha256:
-            logger.error("the bytes of %s changed while being served", stored.cid)
-            raise _integrity_error(stored, "The stored bytes changed while being served.")
+            if kept is not None and hasher.size <= limit:
+                kept.append(chunk)
+            else:
+                kept = None  # too large to hold: read again to stream it
+        _verify(hasher, stored)
+        if kept is None:
+            handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    if kept is not None:
+        handle.close()
+        return VerifiedStream(iter(kept), None)
+    return VerifiedStream(_read_again(handle, stored, before), handle)
+
+
+class VerifiedStream:
+    """An iterator of a file's chunks that closes the file when closed (a response closes its
+    iterator, even one never started)."""
+
+    def __init__(self, chunks: Iterator[bytes], handle: File | None) -> None:
+        self._chunks = chunks
+        self._handle = handle
+
+    def __iter__(self) -> VerifiedStream:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+        if self._handle is not None:
+            self._handle.close()
+
+
+def _read_again(handle: File, stored: StoredFile, before: tuple | None) -> Iterator[bytes]:
+    """Stream a checked file, holding the last chunk back until the file is known unchanged."""
+    hasher = UnixfsHasher(whole_sha256=False) if before is None else None
+    held = b""
+    while chunk := handle.read(CHUNK_SIZE):
+        if hasher is not None:
+            hasher.update(chunk)
         if held:
             yield held
-    finally:
-        handle.close()
+        held = chunk
+    if hasher is not None:
+        _verify(hasher, stored)
+    elif _identity(handle) != before:
+        logger.error("the bytes of %s changed while being served", stored.cid)
+        raise _integrity_error(stored, "The stored bytes changed while being served.")
+    yield held
+
+
+def _identity(handle: File) -> tuple | None:
+    """What changes whenever a local file's bytes do; None when the storage has no such file."""
+    try:
+        st = os.fstat(handle.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _verify(hasher: UnixfsHasher, stored: StoredFile) -> None:
+    if hasher.size != stored.size or hasher.cid() != stored.cid:
+        logger.error("the stored bytes of %s hash to %s", stored.cid, hasher.cid())
+        raise _integrity_error(stored, "The stored bytes no longer match the file's CID.")
+
+
+def _missing(stored: StoredFile) -> FileIntegrityError:
+    logger.error("the bytes of %s are missing from storage", stored.cid)
+    return _integrity_error(stored, "The file's bytes are missing.")
+
+
+def _changed(stored: StoredFile, size: int) -> FileIntegrityError:
+    logger.error("the stored bytes of %s are %d bytes, not %d", stored.cid, size, stored.size)
+    return _integrity_error(stored, "The stored bytes no longer match the file's CID.")
 
 
 def _integrity_error(stored: StoredFile, message: str) -> FileIntegrityError:

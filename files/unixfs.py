@@ -106,7 +106,12 @@ class UnixfsHasher:
     """Feed bytes with update(); cid() gives the file's CIDv1 (base32), sha256 its SHA-256."""
 
     def __init__(
-        self, chunk_size: int = CHUNK_SIZE, max_links: int = MAX_LINKS, *, raw_leaves: bool = True
+        self,
+        chunk_size: int = CHUNK_SIZE,
+        max_links: int = MAX_LINKS,
+        *,
+        raw_leaves: bool = True,
+        whole_sha256: bool = True,
     ) -> None:
         self.chunk_size = chunk_size
         self.max_links = max_links
@@ -116,7 +121,9 @@ class UnixfsHasher:
         self.raw_leaves = raw_leaves
         self._node_cid = cid_dag_pb if raw_leaves else cid_dag_pb_v0
         self.size = 0
-        self._sha256 = hashlib.sha256()
+        # False: only the CID (a re-check of stored bytes: the CID already covers every byte, and
+        # the whole file's SHA-256 would be a second pass of hashing over it).
+        self._sha256 = hashlib.sha256() if whole_sha256 else None
         self._pending = bytearray()
         self._leaves: list[Link] = []
         self._root: Link | None = None
@@ -126,7 +133,8 @@ class UnixfsHasher:
             raise RuntimeError("update() after cid()")
         view = memoryview(data).cast("B")
         self.size += len(view)
-        self._sha256.update(view)
+        if self._sha256 is not None:
+            self._sha256.update(view)
         if self._pending:  # complete the chunk started by an earlier piece
             take = self.chunk_size - len(self._pending)
             self._pending += view[:take]
@@ -159,6 +167,8 @@ class UnixfsHasher:
 
     @property
     def sha256(self) -> str:
+        if self._sha256 is None:
+            raise RuntimeError("this hasher was made with whole_sha256=False")
         return self._sha256.hexdigest()
 
 

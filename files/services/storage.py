@@ -11,10 +11,11 @@ from typing import IO
 
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Sum
 
 from files.cid import InvalidCid, cid_normalize
 from files.conf import file_storage, files_settings, pinning_configured
-from files.errors import FileTooLarge, FileTypeNotAllowed
+from files.errors import FileTooLarge, FileTypeNotAllowed, StorageQuotaExceeded
 from files.models import StoredFile
 from files.services.pinning import pin_enqueue
 from files.sniff import HEAD_BYTES, content_matches_type, content_type_normalize
@@ -62,18 +63,26 @@ def stored_file_create(
     A new file is `pending` and queued for pinning when a pinning service or Kubo is configured,
     else `unpinned`.
 
-    Raises FileTooLarge (413), FileTypeNotAllowed (415: not allowed, or bytes that contradict
-    the type), InvalidInput (400: empty; `cid_mismatch` when the bytes are not `expected_cid`)."""
+    Raises FileTooLarge (413), StorageQuotaExceeded (413: new bytes past the uploader's
+    FILES["QUOTA_BYTES_PER_USER"]), FileTypeNotAllowed (415: not allowed, or bytes that
+    contradict the type), InvalidInput (400: empty; `cid_mismatch` when the bytes are not
+    `expected_cid`)."""
     conf = files_settings()
     kind = content_type_normalize(content_type)
     digest = digest or file_digest(content)
     _check(content, digest, kind, expected_cid, conf)
     known = StoredFile.objects.filter(cid=digest.cid).values_list("storage_name", flat=True)
-    storage_name = _store(
-        content, digest, known.first() or f"{conf['STORAGE_PREFIX']}/{digest.cid}"
-    )
+    known_name = known.first()
+    if known_name is None:
+        _check_quota(uploaded_by, digest.size, conf["QUOTA_BYTES_PER_USER"], lock=False)
+    storage_name = _store(content, digest, known_name or f"{conf['STORAGE_PREFIX']}/{digest.cid}")
     pending = pinning_configured()
     with transaction.atomic(durable=True):
+        if not StoredFile.objects.filter(cid=digest.cid).exists():
+            # Again under the uploader's row lock: concurrent uploads of one user are counted
+            # one after the other. If this refuses, the bytes stay under their CID's name
+            # (unreferenced; the same upload later finds them intact and keeps them).
+            _check_quota(uploaded_by, digest.size, conf["QUOTA_BYTES_PER_USER"], lock=True)
         stored, created = StoredFile.objects.get_or_create(
             cid=digest.cid,
             defaults={
@@ -93,6 +102,23 @@ def stored_file_create(
     if stored.storage_name != storage_name:  # a concurrent upload of the same bytes won
         file_storage().delete(storage_name)
     return stored, created
+
+
+def _check_quota(uploaded_by: str, size: int, quota: int | None, *, lock: bool) -> None:
+    """Refuse a new file that would take the uploader's files past `quota` bytes (None: no
+    quota). Only files they uploaded first count: a second upload of known bytes is free."""
+    if quota is None:
+        return
+    if lock:
+        from accounts.models import User
+
+        list(User.objects.select_for_update().filter(address=uploaded_by).values_list("pk"))
+    used = (
+        StoredFile.objects.filter(uploaded_by=uploaded_by).aggregate(total=Sum("size"))["total"]
+        or 0
+    )
+    if used + size > quota:
+        raise StorageQuotaExceeded(used=used, size=size, quota=quota)
 
 
 def _check(content: File, digest: Digest, kind: str, expected_cid: str | None, conf) -> None:

@@ -10,7 +10,6 @@ from multiformats import CID
 
 from files.errors import FileIntegrityError
 from files.models import StoredFile
-from files.selectors import stored_file_get, stored_file_open_verified, verified_chunks
 from files.unixfs import CHUNK_SIZE, unixfs_cid
 from tests.files.conftest import PNG
 from tests.files.test_cid import VECTORS, pattern
@@ -253,21 +252,128 @@ def test_missing_bytes_are_not_served(anon, client_for, user, upload, media) -> 
 
 
 def test_bytes_changed_while_streaming_never_complete_the_response(
-    client_for, user, upload, media, files_conf
+    anon, client_for, user, upload, media, files_conf
 ) -> None:
-    files_conf(ALLOWED_CONTENT_TYPES=["application/octet-stream"])
-    data = pattern(CHUNK_SIZE + 10)
+    files_conf(ALLOWED_CONTENT_TYPES=["application/octet-stream"], VERIFY_AHEAD_BYTES=CHUNK_SIZE)
+    data = pattern(CHUNK_SIZE * 2 + 10)
     cid = upload(client_for(user), data, "b.bin", "application/octet-stream").json()["cid"]
-    stored = stored_file_get(cid=cid)
-    handle = stored_file_open_verified(stored=stored)
+    response = anon.get(f"/api/files/{cid}")  # checked whole, then streamed
+    assert response.status_code == 200
     with Path(media / "ipfs" / cid).open("r+b") as disk:  # changed after the check
-        disk.seek(CHUNK_SIZE + 3)
+        disk.seek(CHUNK_SIZE * 2 + 3)
         disk.write(b"!")
 
     sent: list[bytes] = []
     with pytest.raises(FileIntegrityError):
-        sent.extend(verified_chunks(handle, stored=stored))
-    assert b"".join(sent) == data[:CHUNK_SIZE]  # the last chunk was held back
+        sent.extend(response.streaming_content)
+    assert b"".join(sent) == data[: CHUNK_SIZE * 2]  # the last chunk was held back
+    assert response["Content-Length"] == str(len(data))
+
+
+@pytest.mark.parametrize("ahead", [CHUNK_SIZE, 10 * CHUNK_SIZE])  # read again / held in memory
+def test_damaged_bytes_of_any_size_are_refused_before_anything_is_sent(
+    anon, client_for, user, upload, media, files_conf, ahead
+) -> None:
+    files_conf(ALLOWED_CONTENT_TYPES=["application/octet-stream"], VERIFY_AHEAD_BYTES=ahead)
+    data = pattern(CHUNK_SIZE * 3)
+    cid = upload(client_for(user), data, "b.bin", "application/octet-stream").json()["cid"]
+    assert body_of(anon.get(f"/api/files/{cid}")) == data
+
+    with Path(media / "ipfs" / cid).open("r+b") as disk:  # same size, last byte changed
+        disk.seek(len(data) - 1)
+        disk.write(b"?")
+    refused = anon.get(f"/api/files/{cid}")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "file_integrity_failed"
+
+
+@pytest.mark.parametrize(("ahead", "reads"), [(CHUNK_SIZE, 2), (10 * CHUNK_SIZE, 1)])
+def test_a_download_hashes_the_bytes_once(
+    anon, client_for, user, upload, files_conf, monkeypatch, ahead, reads
+) -> None:
+    from files import selectors
+    from files.conf import file_storage
+    from files.unixfs import UnixfsHasher
+
+    files_conf(ALLOWED_CONTENT_TYPES=["application/octet-stream"], VERIFY_AHEAD_BYTES=ahead)
+    data = pattern(CHUNK_SIZE * 3 + 1)
+    cid = upload(client_for(user), data, "b.bin", "application/octet-stream").json()["cid"]
+    hashed, read = [], []
+
+    class CountingHasher(UnixfsHasher):
+        def update(self, chunk) -> None:
+            hashed.append(len(chunk))
+            super().update(chunk)
+
+    class CountingReader:
+        def __init__(self, raw) -> None:
+            self.raw = raw
+
+        def __getattr__(self, name):
+            return getattr(self.raw, name)
+
+        def read(self, *args):
+            chunk = self.raw.read(*args)
+            read.append(len(chunk))
+            return chunk
+
+    class CountingStorage:
+        def open(self, name, mode="rb"):
+            handle = file_storage().open(name, mode)
+            handle.file = CountingReader(handle.file)
+            return handle
+
+    monkeypatch.setattr(selectors, "UnixfsHasher", CountingHasher)
+    monkeypatch.setattr(selectors, "file_storage", CountingStorage)
+    assert body_of(anon.get(f"/api/files/{cid}")) == data
+    assert sum(hashed) == len(data)
+    assert sum(read) == reads * len(data)
+
+
+def test_head_answers_from_the_record_without_hashing(
+    anon, client_for, user, upload, media, monkeypatch
+) -> None:
+    from files import selectors
+
+    cid = upload(client_for(user), TEXT, name="notes.txt").json()["cid"]
+    get = anon.get(f"/api/files/{cid}")
+
+    def no_hashing(*args, **kwargs):
+        raise AssertionError("HEAD hashed the bytes")
+
+    monkeypatch.setattr(selectors, "UnixfsHasher", no_hashing)
+    head = anon.head(f"/api/files/{cid}")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    for name in ["Content-Type", "Content-Length", "Content-Disposition", "ETag", "Cache-Control"]:
+        assert head[name] == get[name], name
+    assert head["Accept-Ranges"] == get["Accept-Ranges"] == "none"
+    assert anon.head(f"/api/files/{cid}", HTTP_IF_NONE_MATCH=f'"{cid}"').status_code == 304
+    (media / "ipfs" / cid).write_bytes(TEXT + b"more")
+    assert anon.head(f"/api/files/{cid}").status_code == 409
+    (media / "ipfs" / cid).unlink()
+    assert anon.head(f"/api/files/{cid}").status_code == 409
+    assert anon.head("/api/files/b").status_code == 400
+
+
+def test_downloads_are_rate_limited(anon, client_for, user, upload, files_conf) -> None:
+    from tests.factories import UserFactory
+
+    files_conf(DOWNLOAD_RATE_ANON="3/min", DOWNLOAD_RATE_USER="4/min")
+    cid = upload(client_for(user), TEXT).json()["cid"]
+    url = f"/api/files/{cid}"
+    assert [anon.get(url).status_code for _ in range(2)] == [200, 200]
+    assert anon.head(url).status_code == 200  # HEAD counts too
+    assert anon.head(url).status_code == 429
+    limited = anon.get(url)
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert "Retry-After" in limited
+
+    signed_in = client_for(UserFactory())  # counted per user, not with the anonymous IP
+    assert [signed_in.get(url).status_code for _ in range(5)] == [200] * 4 + [429]
+    assert anon.get(f"{url}/info").status_code == 200  # the record is not limited
 
 
 def test_gateway_and_info(anon, client_for, user, upload, files_conf) -> None:
@@ -423,3 +529,36 @@ def test_pin_errors_and_the_uploader_are_shown_to_the_uploader_and_staff_only(
     for insider in [client_for(stored.uploaded_by), client_for(UserFactory(is_staff=True))]:
         body = insider.get(url).json()
         assert (body["uploadedBy"], body["pinError"]) == (stored.uploaded_by, internal)
+
+
+def test_uploads_are_rate_limited_per_user_and_per_ip(client_for, user, upload, files_conf) -> None:
+    from tests.factories import UserFactory
+
+    files_conf(UPLOAD_RATE_USER="2/hour", UPLOAD_RATE_IP="5/hour")  # refused ones count too
+    api = client_for(user)
+    assert [upload(api, f"{n}\n".encode()).status_code for n in range(3)] == [201, 201, 429]
+    assert upload(api, b"later\n").json()["error"]["code"] == "rate_limited"
+    assert api.get("/api/files").status_code == 200  # listing is not an upload
+
+    fresh_wallet = client_for(UserFactory())  # a new sign-in from the same address: the IP
+    assert [upload(fresh_wallet, f"w{n}\n".encode()).status_code for n in range(2)] == [201, 429]
+
+
+def test_a_user_cannot_store_past_their_quota(client_for, user, upload, files_conf, media) -> None:
+    from tests.factories import UserFactory
+
+    files_conf(QUOTA_BYTES_PER_USER=20)
+    api = client_for(user)
+    assert upload(api, b"0123456789\n").status_code == 201  # 11 bytes
+    over = upload(api, b"abcdefghij\n")  # 22 > 20
+    assert over.status_code == 413
+    error = over.json()["error"]
+    assert error["code"] == "storage_quota_exceeded"
+    assert error["details"] == {"usedBytes": 11, "quotaBytes": 20}
+    assert len(list((media / "ipfs").iterdir())) == 1  # refused before it was stored
+    assert upload(api, b"short\n").status_code == 201  # 17: still fits
+    assert upload(api, b"0123456789\n").status_code == 200  # known bytes cost nothing
+
+    other = client_for(UserFactory())  # others have their own quota
+    assert upload(other, b"abcdefghij\n").status_code == 201
+    assert upload(other, b"0123456789\n").status_code == 200  # uploaded first by `user`
