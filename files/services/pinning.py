@@ -6,7 +6,8 @@ add and/or POST /pins), or poll a queued pin (GET /pins/{requestid}). A step fir
 file (a short locked write that pushes `pin_next_attempt_at` past the step's deadline, so no
 other worker takes it), talks to the network with no lock held, then locks again and records the
 outcome only if its claim still stands. Transient failures back off exponentially
-(PIN_RETRY_SECONDS, doubling) up to PIN_MAX_ATTEMPTS, then the file is `failed`."""
+(PIN_RETRY_SECONDS, doubling) up to PIN_MAX_ATTEMPTS, then the file is `failed`; each retry
+(and each poll of a queued pin) is scheduled for its due time (pin_schedule_retry)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,25 @@ def pin_enqueue(file_id: int) -> None:
     from django_q.tasks import async_task
 
     async_task(PIN_TASK, file_id, task_name=f"pin file {file_id}")
+
+
+def pin_schedule_retry(file_id: int, at: datetime) -> None:
+    """Queue the file's next step for `at` (a retry or a poll) as a one-off django-q2 schedule,
+    replacing the file's earlier one. django-q2's scheduler looks at schedules every ~30 s, so
+    the step runs within ~30 s of `at`; the minute sweep stays as the safety net (a step that
+    finds the file not due, or already advanced, does nothing)."""
+    from django_q.models import Schedule
+
+    args = repr((file_id,))
+    Schedule.objects.filter(func=PIN_TASK, args=args, schedule_type=Schedule.ONCE).delete()
+    Schedule.objects.create(
+        name=f"files: next pinning step of file {file_id}",
+        func=PIN_TASK,
+        args=args,
+        schedule_type=Schedule.ONCE,
+        repeats=-1,
+        next_run=at,
+    )
 
 
 def stored_file_pin_request(*, file_id: int) -> StoredFile:
@@ -203,6 +223,9 @@ def _record(claim: StoredFile, outcome: _Outcome) -> StoredFile:
         if outcome.status == Status.PINNED:
             stored.pinned_at = timezone.now()
         stored.save(update_fields=[*_PIN_FIELDS, "updated_at"])
+        if outcome.status == Status.PENDING and outcome.next_at is not None:
+            file_id, at = stored.pk, outcome.next_at
+            transaction.on_commit(lambda: pin_schedule_retry(file_id, at))
     if outcome.status == Status.FAILED:
         logger.error("pinning %s failed: %s", stored.cid, stored.pin_error)
     return stored

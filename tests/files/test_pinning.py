@@ -268,3 +268,44 @@ def test_the_sweep_schedule_is_made_once() -> None:
     tasks.schedule_ensure()
     (schedule,) = Schedule.objects.filter(func=tasks.SWEEP_TASK)
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
+
+
+def test_a_retry_is_scheduled_for_its_due_time_not_the_next_sweep(
+    pinning: IpfsServer, monkeypatch
+) -> None:
+    import ast
+
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.models import Schedule
+    from django_q.scheduler import scheduler
+
+    def run_due_schedule(stored: StoredFile) -> StoredFile:
+        """What the cluster does at the due time: the scheduler queues the one-off step (and
+        deletes its schedule), a worker runs it."""
+        (once,) = Schedule.objects.filter(func="files.tasks.stored_file_pin")
+        assert once.schedule_type == Schedule.ONCE
+        assert once.next_run == stored.pin_next_attempt_at
+        make_due(stored)
+        Schedule.objects.filter(pk=once.pk).update(next_run=timezone.now() - timedelta(seconds=1))
+        later = timezone.now() + timedelta(hours=1)
+        Schedule.objects.exclude(pk=once.pk).update(next_run=later)  # the sweep etc.: not due
+        monkeypatch.setattr(Conf, "SYNC", False)
+        broker = get_broker()
+        broker.purge_queue()
+        scheduler(broker=broker)
+        assert broker.queue_size() == 1
+        assert not Schedule.objects.filter(pk=once.pk).exists()
+        broker.purge_queue()
+        monkeypatch.setattr(Conf, "SYNC", True)
+        tasks.stored_file_pin(*ast.literal_eval(once.args))
+        stored.refresh_from_db()
+        return stored
+
+    pinning.fail("POST /pins", 503, times=2)
+    stored = run_due_schedule(create())
+    assert (stored.pin_status, stored.pin_attempts) == (Status.PENDING, 2)
+    stored = run_due_schedule(stored)  # one schedule per file at a time
+    assert stored.pin_status == Status.PINNED
+    assert not Schedule.objects.filter(func="files.tasks.stored_file_pin").exists()
+    assert len(pinning.requests_to("POST /pins")) == 3
