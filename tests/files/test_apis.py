@@ -562,3 +562,29 @@ def test_a_user_cannot_store_past_their_quota(client_for, user, upload, files_co
     other = client_for(UserFactory())  # others have their own quota
     assert upload(other, b"abcdefghij\n").status_code == 201
     assert upload(other, b"0123456789\n").status_code == 200  # uploaded first by `user`
+
+
+def test_without_a_local_file_to_stat_the_stream_is_hashed_again(
+    anon, client_for, user, upload, media, files_conf, monkeypatch
+) -> None:
+    from files import selectors
+
+    monkeypatch.setattr(selectors, "_identity", lambda handle: None)  # e.g. object storage
+    files_conf(ALLOWED_CONTENT_TYPES=["application/octet-stream"], VERIFY_AHEAD_BYTES=CHUNK_SIZE)
+    data = pattern(CHUNK_SIZE * 2 + 10)
+    cid = upload(client_for(user), data, "b.bin", "application/octet-stream").json()["cid"]
+    assert body_of(anon.get(f"/api/files/{cid}")) == data
+
+    response = anon.get(f"/api/files/{cid}")
+    path = media / "ipfs" / cid
+    with path.open("r+b") as disk:  # changed after the check, mtime set back
+        stat = path.stat()
+        disk.seek(3)
+        disk.write(b"!")
+    import os
+
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    sent: list[bytes] = []
+    with pytest.raises(FileIntegrityError):
+        sent.extend(response.streaming_content)
+    assert len(b"".join(sent)) == CHUNK_SIZE * 2
