@@ -139,6 +139,25 @@ class ReviewAdmin(admin.ModelAdmin):
 # --- the dispute review panel (dispute reviewers only) ------------------------------------------
 
 
+# The review page renders the parties' text and loads the wallet bundle: scripts only from this
+# origin (the vendored @stacks/connect, the page's own JS, the admin's), no inline script, no
+# plugins, no framing, forms and fetches to this origin only. Inline styles stay allowed (the
+# admin and the wallet's modal use them); the wallet itself is a browser extension, outside it.
+REVIEW_PAGE_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
 class DisputeAgeFilter(admin.SimpleListFilter):
     title = "age"
     parameter_name = "age"
@@ -287,7 +306,9 @@ class DisputeAdmin(admin.ModelAdmin):
             "call": dispute_resolution_call(dispute=review.dispute),
             "resolution_url": reverse("admin:projects_dispute_resolution", args=[dispute_id]),
         }
-        return TemplateResponse(request, "admin/projects/dispute/review.html", context)
+        response = TemplateResponse(request, "admin/projects/dispute/review.html", context)
+        response["Content-Security-Policy"] = REVIEW_PAGE_CSP
+        return response
 
     def resolution_view(self, request: HttpRequest, dispute_id: int) -> JsonResponse:
         """POST {txId, rationale, releaseToFreelancer} after the wallet broadcast the call."""

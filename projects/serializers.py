@@ -273,6 +273,32 @@ class PartyEvidenceOutput(serializers.Serializer):
     freelancer = EvidenceOutput(many=True)
 
 
+class ReviewFileOutput(serializers.Serializer):
+    """An upload cited by the dispute, as the reviewers see it: with its pin status."""
+
+    cid = serializers.CharField()
+    sha256 = serializers.CharField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    contentType = serializers.CharField(source="content_type")
+    pinStatus = serializers.CharField(source="pin_status")
+    pinError = BlankAsNull(source="pin_error", allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, stored) -> str:
+        return f"/api/files/{stored.cid}"
+
+
+class AttemptStateOutput(serializers.Serializer):
+    txId = serializers.CharField(source="attempt.tx_id")
+    releaseToFreelancer = serializers.BooleanField(source="attempt.release_to_freelancer")
+    rationale = serializers.CharField(source="attempt.rationale")
+    reviewer = serializers.CharField(source="attempt.reviewer")
+    recordedAt = serializers.DateTimeField(source="attempt.recorded_at")
+    state = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    error = serializers.CharField(allow_null=True)
+
+
 class DisputeReviewOutput(serializers.Serializer):
     dispute = DisputeReviewerOutput()
     project = ProjectOutput()
@@ -284,3 +310,14 @@ class DisputeReviewOutput(serializers.Serializer):
         help_text="{available, error, project, milestone, dispute, disagreements, inSync}: the "
         "contract's read-only state and each {field, database, chain} where they differ."
     )
+    files = serializers.SerializerMethodField(
+        help_text="The uploads cited (evidence files, an ipfs:// submission) by CID, with their "
+        "pin status."
+    )
+    submissionCid = serializers.CharField(source="submission_cid", allow_null=True)
+    attempts = AttemptStateOutput(many=True)
+    resolveBlocked = serializers.CharField(source="resolve_blocked", allow_null=True)
+    closingWarning = serializers.CharField(source="closing_warning", allow_null=True)
+
+    def get_files(self, review) -> dict[str, dict]:
+        return {cid: ReviewFileOutput(stored).data for cid, stored in review.files.items()}

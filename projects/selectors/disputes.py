@@ -192,3 +192,14 @@ class DisputeReview:
     evidence: dict[str, list[Evidence]]  # "client" / "freelancer"
     timeline: list[dict[str, Any]] = field(default_factory=list)
     chain: dict[str, Any] = field(default_factory=dict)
+    # The uploads cited (evidence files, an ipfs:// submission), by CID, with their pin status:
+    # files.models.StoredFile. `submission_cid` is set for an ipfs:// submission link, and
+    # `submission_file` when those bytes were uploaded here.
+    files: dict[str, Any] = field(default_factory=dict)
+    submission_cid: str | None = None
+    submission_file: Any = None
+    # Each resolution attempt with what became of it (projects.selectors.resolution), why the
+    # resolve call is not offered (or None), and, once closed, why no attempt explains it.
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    resolve_blocked: str | None = None
+    closing_warning: str | None = None

@@ -26,7 +26,9 @@ from projects.selectors.disputes import (
     _require_reviewer,
     _with_evidence,
     agreement_view,
+    dispute_closing_attempt_warning,
 )
+from projects.selectors.resolution import resolution_attempt_states, resolve_blocked_reason
 from stxworx.errors import NotFound
 
 if TYPE_CHECKING:
@@ -57,9 +59,30 @@ def dispute_review_get(*, dispute_id: int, user: User | AnonymousUser | None) ->
         agreement=agreement_view(getattr(project, "agreement", None)),
         evidence=evidence,
     )
+    _attach_files(review)
     review.timeline = _timeline(review)
     review.chain = _live_state(project, milestone, dispute)
+    review.attempts = resolution_attempt_states(dispute=dispute)
+    review.resolve_blocked = resolve_blocked_reason(dispute=dispute, chain=review.chain)
+    review.closing_warning = dispute_closing_attempt_warning(dispute)
     return review
+
+
+def _attach_files(review: DisputeReview) -> None:
+    """The stored uploads the evidence and an ipfs:// submission cite, with their pin status
+    (one query); each evidence item gets `stored_file` (None when the bytes are not here)."""
+    from files.selectors import ipfs_link_cid, stored_files_by_cid
+
+    link = review.milestone.submission_link if review.milestone else ""
+    review.submission_cid = ipfs_link_cid(link) if link else None
+    items = [e for side in review.evidence.values() for e in side]
+    review.files = stored_files_by_cid(
+        cids=[e.file_cid for e in items] + [review.submission_cid or ""]
+    )
+    for item in items:
+        item.stored_file = review.files.get(item.file_cid)
+    if review.submission_cid:
+        review.submission_file = review.files.get(review.submission_cid)
 
 
 # --- the timeline -------------------------------------------------------------------------------
@@ -119,14 +142,10 @@ def _offchain_entries(review: DisputeReview) -> list[dict[str, Any]]:
         out += [
             _entry(e.created_at, "offchain", "evidence", f"Evidence from the {side}") for e in items
         ]
-    if d.resolution_recorded_at:
-        decision = "release to the freelancer" if d.resolution_release_to_freelancer else "refund"
-        text = f"Resolution broadcast by {d.resolution_by}: {decision}"
-        out.append(
-            _entry(
-                d.resolution_recorded_at, "offchain", "resolution", text, txId=d.resolution_tx_id
-            )
-        )
+    for attempt in d.resolution_attempts.all():
+        decision = "release to the freelancer" if attempt.release_to_freelancer else "refund"
+        text = f"Resolution broadcast by {attempt.reviewer}: {decision}"
+        out.append(_entry(attempt.recorded_at, "offchain", "resolution", text, txId=attempt.tx_id))
     return out
 
 

@@ -86,6 +86,11 @@ def browser_page(scene, monkeypatch):
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # a Content-Security-Policy violation (a script or style the review page's CSP blocks)
+        page.on(
+            "console",
+            lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
         page.errors = errors
         yield page
         browser.close()
@@ -169,9 +174,8 @@ def test_a_reviewer_resolves_a_dispute_through_the_wallet(hiro, scene, live_serv
         page.fill("#rationale", "The agreement names no Node version; the client's CI is fair.")
         assert page.is_enabled("#resolve-button")
         page.click("#resolve-button")
-        page.wait_for_function(
-            "document.getElementById('resolve-status').textContent.includes('recorded')"
-        )
+        # (a selector, not wait_for_function: the page's CSP forbids eval, as intended)
+        page.wait_for_selector("#resolve-status:has-text('recorded')")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dispute_review.png"), full_page=True)
         calls = page.evaluate("window.__walletCalls")
@@ -216,9 +220,7 @@ def test_a_call_the_wallet_refuses_records_nothing(hiro, scene, live_server, bro
         )
         page.fill("#rationale", "Refund.")
         page.click("#resolve-button")
-        page.wait_for_function(
-            "document.getElementById('resolve-status').textContent.includes('Not broadcast')"
-        )
+        page.wait_for_selector("#resolve-status:has-text('Not broadcast')")
         status = page.inner_text("#resolve-status")
         enabled_again = page.is_enabled("#resolve-button")
         calls = page.evaluate("window.__walletCalls.length")

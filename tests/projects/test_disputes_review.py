@@ -183,7 +183,9 @@ def test_the_review_page_shows_agreement_submission_evidence_timeline_and_chain(
     assert "bafkreiqqq" in html and "ab" * 32 in html and 'href="/api/files/bafkreiqqq"' in html
     assert "dispute-filed" in html and "Evidence from the freelancer" in html
     assert 'id="chain-warning"' in html and "dispute.status" in html
-    assert "admin-resolve-dispute-stx" in html and 'id="resolve-button"' in html
+    # the contract's dispute is resolved already: a resolve call would abort, none is offered
+    assert 'id="resolve-blocked"' in html and 'id="resolve-button"' not in html
+    assert "The contract&#x27;s dispute is resolved, not open" in html
     assert "vendor/stacks-connect.js" in html
 
 
