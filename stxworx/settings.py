@@ -33,6 +33,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
 
 
+def env_none(value: str, cast: type = str):
+    """`value` cast, or None when it is "none" (a limit switched off)."""
+    return None if value.strip().lower() == "none" else cast(value)
+
+
 def env_required(name: str) -> str:
     value = env(name)
     if value is None:
@@ -319,6 +324,15 @@ FILES = {
     "PIN_RETRY_SECONDS": float(env("IPFS_PIN_RETRY_SECONDS", "30")),  # doubles per attempt
     "PIN_POLL_SECONDS": float(env("IPFS_PIN_POLL_SECONDS", "60")),  # a queued pin's status
     "PIN_TIMEOUT_SECONDS": float(env("IPFS_PIN_TIMEOUT_SECONDS", "30")),
+    # Downloads: files up to this size are read once, into memory, to check and send.
+    "VERIFY_AHEAD_BYTES": int(env("FILES_VERIFY_AHEAD_BYTES", str(1024 * 1024))),
+    # DRF rates ("60/min", ...); "none": no limit. files/throttles.py.
+    "DOWNLOAD_RATE_ANON": env_none(env("FILES_DOWNLOAD_RATE_ANON", "60/min")),  # per client IP
+    "DOWNLOAD_RATE_USER": env_none(env("FILES_DOWNLOAD_RATE_USER", "300/min")),
+    "UPLOAD_RATE_USER": env_none(env("FILES_UPLOAD_RATE_USER", "60/hour")),
+    "UPLOAD_RATE_IP": env_none(env("FILES_UPLOAD_RATE_IP", "120/hour")),
+    # Bytes of the files a user uploaded first; "none": no quota.
+    "QUOTA_BYTES_PER_USER": env_none(env("FILES_QUOTA_BYTES_PER_USER", "1000000000"), int),
 }
 
 # --- Wallet sign-in -------------------------------------------------------------------------
