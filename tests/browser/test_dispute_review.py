@@ -155,7 +155,7 @@ def test_a_reviewer_resolves_a_dispute_through_the_wallet(hiro, scene, live_serv
         page.wait_for_selector("#dispute-review")
         # then: the agreement, both sides' evidence, the timeline and the chain's state
         assert project.agreement.sha256 in page.inner_text("#agreement")
-        assert "(verified)" in page.inner_text("#agreement")
+        assert "(the stored document matches this hash)" in page.inner_text("#agreement")
         client_side = page.inner_text("#evidence-client")
         freelancer_side = page.inner_text("#evidence-freelancer")
         assert "does not run" in client_side and "agreed Node version" not in client_side

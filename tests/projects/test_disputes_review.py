@@ -176,7 +176,11 @@ def test_the_review_page_shows_agreement_submission_evidence_timeline_and_chain(
     # then
     html = page.content.decode()
     assert page.status_code == 200
-    assert project.agreement.sha256 in html and "(verified)" in html and "I will." in html
+    assert (
+        project.agreement.sha256 in html
+        and "(the stored document matches this hash)" in html
+        and "I will." in html
+    )
     assert "https://github.com/f/pr/7" in html
     client_col = html.split('id="evidence-client"')[1].split('id="evidence-freelancer"')[0]
     assert "Client says no." in client_col and "Freelancer says yes." not in client_col
