@@ -228,3 +228,25 @@ def test_a_call_the_wallet_refuses_records_nothing(hiro, scene, live_server, bro
     assert enabled_again and calls == 1
     dispute.refresh_from_db()
     assert (dispute.resolution_tx_id, dispute.rationale) == ("", "")
+
+
+def test_a_broadcast_whose_record_is_refused_by_csrf_says_to_reload(
+    hiro, scene, live_server, browser_page
+):
+    page = browser_page
+    staff, _, dispute = scene
+    with indexer_settings(hiro):
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", staff.address)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(f"{live_server.url}/admin/projects/dispute/{dispute.pk}/review/")
+        # the session's CSRF token changed since the page was served (signed in elsewhere, ...)
+        page.context.clear_cookies(name="csrftoken")
+        page.fill("#rationale", "Refund.")
+        page.click("#resolve-button")
+        page.wait_for_selector("#resolve-status:has-text('recording it failed')")
+        status = page.inner_text("#resolve-status")
+    assert "reload the page" in status and "Broadcast 0x" in status
+    dispute.refresh_from_db()
+    assert dispute.resolution_tx_id == ""

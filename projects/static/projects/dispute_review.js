@@ -56,8 +56,13 @@
       body: JSON.stringify({ txId, rationale: text, releaseToFreelancer: release }),
     });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((body.error && body.error.message) || response.statusText);
-    return body;
+    if (response.ok) return body;
+    if (body.error && body.error.message) throw new Error(body.error.message);
+    // Django's own CSRF refusal is an HTML page, not the JSON envelope
+    if (response.status === 403) {
+      throw new Error("refused (403): the session or its CSRF token expired; reload the page");
+    }
+    throw new Error(`${response.status} ${response.statusText}`);
   }
 
   form.addEventListener("submit", async (event) => {
