@@ -484,6 +484,7 @@ def test_a_lone_multibase_prefix_as_evidence_file_is_400(client_for, text) -> No
         format="json",
     )
     assert response.status_code == 400, response.content
+    assert "fileCid" in response.json()["error"]["details"]
 
 
 def test_two_files_in_one_upload_are_refused(client_for, user, media) -> None:
