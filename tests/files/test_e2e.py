@@ -1,6 +1,7 @@
 """End to end: `manage.py serve` for real (daphne + the django-q2 cluster), a wallet signs in,
 uploads a multi-chunk file over HTTP, the cluster's worker pins it at the fake pinning service,
-the file streams back through ASGI, and bytes changed on disk are refused."""
+the file streams back through ASGI (checked, then read again: FILES_VERIFY_AHEAD_BYTES is one
+chunk), HEAD answers without a body, and bytes changed on disk are refused."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def served(tmp_path: Path, ipfs: IpfsServer):
         IPFS_PINNING_TOKEN="test-token",
         IPFS_GATEWAY_URL="https://gateway.example",
         FILES_ALLOWED_CONTENT_TYPES="application/zip",
+        FILES_VERIFY_AHEAD_BYTES=str(CHUNK_SIZE),  # checked, then read again to stream
     )
     manage(env, "migrate", "-v0")
     with serving(["manage.py", "serve", "--port"], env, tmp_path / "serve.log") as (_, base):
@@ -80,6 +82,10 @@ def test_upload_pin_and_verified_read_over_http(served: str, ipfs: IpfsServer, t
         assert got.headers["ETag"] == f'"{cid}"'
         pieces = list(got.iter_content(chunk_size=None))
     assert b"".join(pieces) == data
+    head = requests.head(f"{served}/api/files/{cid}", timeout=30)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["Content-Length"] == str(len(data))
+    assert head.headers["Accept-Ranges"] == "none"
 
     # bytes changed on disk are refused
     stored = tmp_path / "media" / "ipfs" / cid
