@@ -114,7 +114,7 @@ def stored_file_check_present(*, stored: StoredFile) -> None:
     storage = file_storage()
     try:
         size = storage.size(stored.storage_name)
-    except (FileNotFoundError, OSError):
+    except OSError:  # FileNotFoundError, or a storage that cannot be read
         raise _missing(stored) from None
     if size != stored.size:
         raise _changed(stored, size)
