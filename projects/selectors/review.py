@@ -305,6 +305,9 @@ def dispute_resolution_call(*, dispute: Dispute) -> dict[str, Any]:
         "milestone": dispute.milestone_number,
         "tokenContract": None,
         "network": settings.STACKS_NETWORK,
+        # Who may sign: the owner the contract's events named, else its deployer (the owner at
+        # deploy). Any other wallet's call aborts with ERR-NOT-OWNER (u113) and pays its fee.
+        "owner": _contract_owner(contract),
         "problem": None,
     }
     if project.on_chain_id is None:
@@ -321,3 +324,14 @@ def dispute_resolution_call(*, dispute: Dispute) -> dict[str, Any]:
                 "The contract's sBTC token is not known yet (no sbtc-contract-updated)."
             )
     return call
+
+
+def _contract_owner(contract: str) -> str:
+    from chainsync.models import ContractSettings
+
+    owner = (
+        ContractSettings.objects.filter(contract_id=contract)
+        .values_list("owner", flat=True)
+        .first()
+    )
+    return owner or contract.split(".")[0]

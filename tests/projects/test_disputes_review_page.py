@@ -141,6 +141,8 @@ def test_an_aborted_resolution_call_shows_as_failed_with_the_contracts_error(hir
     assert "failed" in attempts and "ERR-NOT-OWNER (u113)" in attempts
     assert "waiting for the indexer" not in attempts
     assert 'id="resolve-button"' in html and 'id="attempt-pending"' not in html
+    # the page names the only wallet that can sign (the deployer, no ownership transfer seen)
+    assert f'<code id="contract-owner">{hiro.chain.deployer}</code>' in html
 
 
 def test_a_pending_attempt_is_flagged_and_no_waiting_text_once_closed_otherwise(offline):
