@@ -272,6 +272,30 @@ def rows_insert(
             cursor.execute(sql, params)
 
 
+_TEMPLATES: dict[type[Any], tuple[list[Any], dict[str, int], list[tuple[int, Any]]]] = {}
+
+
+def model_new(model: type[Any], **values: Any) -> Any:
+    """`model(**values)` (by attname; the other fields take their default) through the positional
+    path of Model.__init__, which skips the keyword handling: a fifth of the time it takes to
+    build the thousands of new rows of a batch."""
+    template = _TEMPLATES.get(model)
+    if template is None:
+        fields = model._meta.concrete_fields
+        plain = [
+            None if f.has_default() and callable(f.default) else f.get_default() for f in fields
+        ]
+        index = {f.attname: i for i, f in enumerate(fields)}
+        called = [(i, f) for i, f in enumerate(fields) if f.has_default() and callable(f.default)]
+        template = _TEMPLATES[model] = (plain, index, called)
+    args, index, called = template[0].copy(), template[1], template[2]
+    for i, f in called:
+        args[i] = f.get_default()
+    for name, value in values.items():
+        args[index[name]] = value
+    return model(*args)
+
+
 def instances_insert(model: type[Any], rows: list[Any]) -> None:
     """INSERT new model instances (no pk) as they are, with rows_insert (pks are not read back)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -329,7 +353,8 @@ def on_project_created(
         )
     if on_chain_id in projection.projects:
         raise ProjectionError(f"project {p['project-id']} created twice")
-    project = ChainProject(
+    project = model_new(
+        ChainProject,
         on_chain_id=on_chain_id,
         client=p["client"],
         freelancer=p["freelancer"],
@@ -343,8 +368,8 @@ def on_project_created(
         created_burn_height=event.burn_block_height,
     )
     projection.projects[on_chain_id] = project
-    projection.milestones[on_chain_id] = {
-        slot: ChainMilestone(project=project, slot=slot, gross_amount=m, amount=m - fee)
+    projection.milestones[on_chain_id] = {  # project_id: set by save, once the project has one
+        slot: model_new(ChainMilestone, slot=slot, gross_amount=m, amount=m - fee)
         for slot, (m, fee) in enumerate(zip(gross, fees, strict=True), start=1)
         if m > 0
     }
