@@ -78,6 +78,18 @@ def _tell_reviewers(project: Project, dispute: Dispute, type: str, message: str)
     _tell(project, dispute, reviewer_addresses(), type, message, dispute_review_link(dispute.pk))
 
 
+def _tell_reviewers_once(project: Project, dispute: Dispute, type: str, message: str) -> None:
+    """Coalesced: a reviewer who has not read their last such notice of this dispute gets no
+    new one (a burst of evidence is one notice in the inbox, until read)."""
+    waiting = set(
+        Notification.objects.filter(
+            type=type, read_at=None, payload__disputeId=dispute.pk
+        ).values_list("recipient", flat=True)
+    )
+    recipients = [r for r in reviewer_addresses() if r not in waiting]
+    _tell(project, dispute, recipients, type, message, dispute_review_link(dispute.pk))
+
+
 def _role(project: Project, address: str) -> str:
     return "client" if address == project.client_address else "freelancer"
 
@@ -165,7 +177,7 @@ def evidence_submit(
     who = _role(project, actor)
     message = f"New evidence from the {who} on the dispute over {_title(project, dispute)}."
     _tell_parties(project, dispute, Notification.Type.DISPUTE_EVIDENCE_ADDED, message, actor=actor)
-    _tell_reviewers(project, dispute, Notification.Type.DISPUTE_EVIDENCE_ADDED, message)
+    _tell_reviewers_once(project, dispute, Notification.Type.DISPUTE_EVIDENCE_ADDED, message)
     return evidence
 
 

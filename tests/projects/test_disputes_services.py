@@ -566,3 +566,29 @@ def test_each_party_adds_at_most_the_evidence_limit(monkeypatch):
         dispute_id=dispute.pk, actor=project.freelancer_address, description="my first"
     )
     assert dispute.evidence.filter(submitted_by=project.client_address).count() == 3
+
+
+def test_reviewers_get_one_unread_evidence_notice_per_dispute():
+    project = active_project()
+    staff = reviewer()
+    dispute = file(project, 1, notify=False)
+    other_dispute = file(project, 2, notify=False)
+    for n in range(3):
+        services.evidence_submit(
+            dispute_id=dispute.pk, actor=project.client_address, description=f"item {n}"
+        )
+    services.evidence_submit(
+        dispute_id=other_dispute.pk, actor=project.client_address, description="elsewhere"
+    )
+    notices = Notification.objects.filter(
+        type=T.DISPUTE_EVIDENCE_ADDED, recipient=staff.address
+    ).order_by("id")
+    # then: one per dispute while unread; the other party gets every one
+    assert [n.payload["disputeId"] for n in notices] == [dispute.pk, other_dispute.pk]
+    assert len(inbox(T.DISPUTE_EVIDENCE_ADDED)) == 2 + 4
+    # once read, the next evidence notifies again
+    notices.update(read_at=FILED_AT)
+    services.evidence_submit(
+        dispute_id=dispute.pk, actor=project.freelancer_address, description="reply"
+    )
+    assert notices.filter(read_at=None).count() == 1
