@@ -15,10 +15,10 @@ parties are told of every filing and close, the reviewers of every new dispute."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +31,8 @@ from projects.selectors.disputes import dispute_review_link, reviewer_addresses
 from projects.services.lifecycle import project_lock
 from stxworx.errors import InvalidInput, InvalidTransition, NotFound
 
+P = ParamSpec("P")
+R = TypeVar("R")
 Reason = Dispute.CloseReason
 # The events that close every open dispute of a project (always in the client's favour).
 PROJECT_CLOSING = {Reason.FULL_REFUND, Reason.EMERGENCY_REFUND, Reason.FORCE_REFUND}
@@ -158,19 +160,11 @@ class DisputeBook:
         "freelancer") or milestone-reset (""): the open dispute on the milestone closes. Returns
         it; the one this tx closed already (seen again); None when none is open (a release of
         an undisputed milestone)."""
-        _check_close(reason, in_favor_of)
+        _check_close(reason=reason, in_favor_of=in_favor_of)
         self._project(project_id)
         dispute = self._open(project_id, number)
         if dispute is None:
-            return next(
-                (
-                    d
-                    for d in self.rows
-                    if (d.project_id, d.milestone_number, d.resolved_tx_id)
-                    == (project_id, number, tx_id)
-                ),
-                None,
-            )
+            return self._find(project_id=project_id, milestone_number=number, resolved_tx_id=tx_id)
         return self._close(dispute, tx_id, in_favor_of, reason, closed_at, notify)
 
     def project_closed(
@@ -178,10 +172,7 @@ class DisputeBook:
     ) -> list[Dispute]:
         """full-refund, emergency-refund, force-refund: every open dispute of the project closes
         for the client. Returns those closed now (none when seen again)."""
-        if reason not in PROJECT_CLOSING:
-            raise InvalidInput(
-                f"{reason} does not close every dispute of a project.", field="reason"
-            )
+        _check_project_close(reason=reason)
         self._project(project_id)
         open_ones = sorted(
             (
@@ -230,19 +221,19 @@ class DisputeBook:
             raise NotFound(f"Project {project_id} does not exist.")
         return project
 
+    def _find(self, **values: Any) -> Dispute | None:
+        """The book's first dispute with these field values, if any."""
+        return next(
+            (d for d in self.rows if all(getattr(d, k) == v for k, v in values.items())), None
+        )
+
     def _filed(self, tx_id: str) -> Dispute | None:
         """The dispute this tx filed, when the book has it."""
-        return next((d for d in self.rows if d.filed_tx_id == tx_id), None)
+        return self._find(filed_tx_id=tx_id)
 
     def _open(self, project_id: int, number: int) -> Dispute | None:
-        return next(
-            (
-                d
-                for d in self.rows
-                if (d.project_id, d.milestone_number, d.status)
-                == (project_id, number, Dispute.Status.OPEN)
-            ),
-            None,
+        return self._find(
+            project_id=project_id, milestone_number=number, status=Dispute.Status.OPEN
         )
 
     def _open_check(self, project_id: int, number: int) -> None:
@@ -314,11 +305,16 @@ def _unresolved() -> dict[str, Any]:
     }
 
 
-def _check_close(reason: str, in_favor_of: str) -> None:
+def _check_close(*, reason: str, in_favor_of: str, **_: Any) -> None:
     if reason not in Reason.values:
         raise InvalidInput(f"{reason} does not close a dispute.", field="reason")
     if in_favor_of not in ("", *Dispute.Party.values):
         raise InvalidInput("Must be client, freelancer or empty.", field="in_favor_of")
+
+
+def _check_project_close(*, reason: str, **_: Any) -> None:
+    if reason not in PROJECT_CLOSING:
+        raise InvalidInput(f"{reason} does not close every dispute of a project.", field="reason")
 
 
 def _role(project: Project, address: str) -> str:
@@ -345,77 +341,27 @@ def _closed_news(project: Project, dispute: Dispute) -> str:
 # --- one event at a time ------------------------------------------------------------------------
 
 
-def _one(project_id: int, apply: Any) -> Any:
-    book = DisputeBook.of([project_lock(project_id)])
-    result = apply(book)
-    notifications_create(drafts=book.save())
-    return result
+def _one_event(
+    event: Callable[Concatenate[DisputeBook, P], R], check: Callable[..., None]
+) -> Callable[P, R]:
+    """The service for one event of the book (same keywords as `event`): `check` the input
+    before any lock, lock the project, a book of it, the event, save, notify."""
+
+    @transaction.atomic
+    def service(*args: P.args, **kwargs: P.kwargs) -> R:
+        check(**kwargs)
+        book = DisputeBook.of([project_lock(kwargs["project_id"])])
+        result = event(book, *args, **kwargs)
+        notifications_create(drafts=book.save())
+        return result
+
+    service.__doc__ = f"{event.__doc__}\n\nFor one event: DisputeBook.{event.__name__}."
+    return service
 
 
-@transaction.atomic
-def dispute_chain_filed(
-    *,
-    project_id: int,
-    number: int,
-    filed_by: str,
-    tx_id: str,
-    block_height: int,
-    filed_at: datetime,
-    notify: bool = True,
-) -> Dispute:
-    """dispute-filed for a linked project (DisputeBook.filed, for one event)."""
-    return _one(
-        project_id,
-        lambda book: book.filed(
-            project_id=project_id,
-            number=number,
-            filed_by=filed_by,
-            tx_id=tx_id,
-            block_height=block_height,
-            filed_at=filed_at,
-            notify=notify,
-        ),
-    )
-
-
-@transaction.atomic
-def dispute_chain_closed(
-    *,
-    project_id: int,
-    number: int,
-    tx_id: str,
-    in_favor_of: str,
-    reason: str,
-    closed_at: datetime,
-    notify: bool = True,
-) -> Dispute | None:
-    """An event that closes the open dispute on one milestone (DisputeBook.closed)."""
-    _check_close(reason, in_favor_of)
-    return _one(
-        project_id,
-        lambda book: book.closed(
-            project_id=project_id,
-            number=number,
-            tx_id=tx_id,
-            in_favor_of=in_favor_of,
-            reason=reason,
-            closed_at=closed_at,
-            notify=notify,
-        ),
-    )
-
-
-@transaction.atomic
-def project_disputes_chain_closed(
-    *, project_id: int, tx_id: str, reason: str, closed_at: datetime, notify: bool = True
-) -> list[Dispute]:
-    """A refund: every open dispute of the project closes for the client
-    (DisputeBook.project_closed)."""
-    if reason not in PROJECT_CLOSING:
-        raise InvalidInput(f"{reason} does not close every dispute of a project.", field="reason")
-    return _one(
-        project_id,
-        lambda book: book.project_closed(
-            project_id=project_id, tx_id=tx_id, reason=reason, closed_at=closed_at, notify=notify
-        ),
-    )
+# dispute-filed for a linked project.
+dispute_chain_filed = _one_event(DisputeBook.filed, check=lambda **_: None)
+# An event that closes the open dispute on one milestone.
+dispute_chain_closed = _one_event(DisputeBook.closed, check=_check_close)
+# A refund: every open dispute of the project closes for the client.
+project_disputes_chain_closed = _one_event(DisputeBook.project_closed, check=_check_project_close)
