@@ -8,7 +8,6 @@ Leather and Xverse expose themselves) records the contract call that the vendore
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,10 @@ from chainsync.clarity import Bool, UInt, clarity_decode
 from chainsync.client import StacksApiClient
 from projects import services
 from projects.models import Dispute, Project
-from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, HiroServer
-from tests.chainsync.scenarios import api_client, fund, indexer_settings, pending_project, sync
+from tests.chainsync.hiro_server import ESCROW_CONTRACT, HiroServer
+from tests.chainsync.scenarios import indexer_settings, pending_project
 from tests.factories import ProposalFactory
-from tests.projects.disputes import FILED_AT, reviewer
+from tests.projects.disputes import disputed_on_chain, reviewer
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -45,17 +44,6 @@ window.StacksProvider = {
   },
 };
 """.replace("TXID", BROADCAST_TXID)
-
-
-@pytest.fixture
-def hiro() -> Iterator[HiroServer]:
-    with HiroServer() as server:
-        yield server
-
-
-@pytest.fixture
-def api(hiro: HiroServer) -> StacksApiClient:
-    return api_client(hiro)
 
 
 @pytest.fixture
@@ -106,21 +94,8 @@ def _dispute_with_both_sides(hiro: HiroServer, api: StacksApiClient) -> tuple[Pr
         cover_letter="Two milestones: the design, then the build.",
     )
     services.agreement_freeze(project=project, proposal=proposal)
-    fund(hiro, project)
-    sync(api)
-    hiro.escrow.complete_milestone(freelancer=project.freelancer_address, project_id=1, milestone=2)
-    filed = hiro.escrow.file_dispute(sender=CLIENT, project_id=1, milestone=2)
-    sync(api)
-    project.refresh_from_db()
+    project, dispute = disputed_on_chain(hiro, api, project, submitted=True)
     project.milestones.filter(number=2).update(submission_link="https://github.com/f/build/pull/9")
-    dispute = services.dispute_chain_filed(  # as the indexer files it (idempotent once wired)
-        project_id=project.pk,
-        number=2,
-        filed_by=CLIENT,
-        tx_id=filed.tx_id,
-        block_height=hiro.chain.tip.height,
-        filed_at=FILED_AT,
-    )
     services.evidence_submit(
         dispute_id=dispute.pk,
         actor=project.client_address,

@@ -1,5 +1,7 @@
-"""Shared set-up for the dispute tests: a funded project between two parties, a reviewer, and
-disputes filed the way the indexer files them (projects.services.dispute_chain_filed)."""
+"""Shared set-up for the dispute tests: a funded project between two parties, a reviewer,
+disputes filed and closed the way the indexer files and closes them
+(projects.services.dispute_chain_filed, dispute_chain_closed), and a dispute filed on the fake
+chain (tests.chainsync.hiro_server)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,13 @@ from datetime import UTC, datetime
 from django.contrib.auth.models import Group
 
 from accounts.models import User
+from chainsync.client import StacksApiClient
 from notifications.models import Notification
 from projects import services
 from projects.models import Dispute, Project
 from projects.selectors import REVIEWERS_GROUP
+from tests.chainsync.hiro_server import CLIENT, HiroServer
+from tests.chainsync.scenarios import fund, pending_project, sync
 from tests.factories import ProjectFactory, UserFactory, make_address
 
 FILED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -53,6 +58,59 @@ def file(project: Project, number: int = 1, *, by: str | None = None, **kwargs) 
         filed_at=kwargs.pop("filed_at", FILED_AT),
         **kwargs,
     )
+
+
+def close(
+    project: Project,
+    number: int = 1,
+    *,
+    in_favor_of: str = "client",
+    reason: str = "dispute-resolved",
+    **kwargs,
+) -> Dispute | None:
+    """Close the open dispute on a milestone as the indexer does (dispute-resolved for the
+    client unless told otherwise)."""
+    return services.dispute_chain_closed(
+        project_id=project.pk,
+        number=number,
+        tx_id=kwargs.pop("tx_id", None) or tx_id(),
+        in_favor_of=in_favor_of,
+        reason=reason,
+        closed_at=kwargs.pop("closed_at", FILED_AT),
+        **kwargs,
+    )
+
+
+def disputed_on_chain(
+    hiro: HiroServer,
+    api: StacksApiClient,
+    project: Project | None = None,
+    *,
+    submitted: bool = False,
+) -> tuple[Project, Dispute]:
+    """A linked project (`project`, else a new pending_project) funded on the fake chain, its
+    milestone 2 (completed by the freelancer first when `submitted`) disputed there by the
+    client, and its Dispute filed here as the indexer files it (idempotent if the indexer
+    already did)."""
+    project = project or pending_project()
+    fund(hiro, project)
+    sync(api)
+    if submitted:
+        hiro.escrow.complete_milestone(
+            freelancer=project.freelancer_address, project_id=1, milestone=2
+        )
+    filed = hiro.escrow.file_dispute(sender=CLIENT, project_id=1, milestone=2)
+    sync(api)
+    project.refresh_from_db()
+    dispute = file(
+        project,
+        2,
+        by=CLIENT,
+        tx_id=filed.tx_id,
+        block_height=hiro.chain.tip.height,
+        filed_at=FILED_AT,
+    )
+    return project, dispute
 
 
 def inbox(type: str) -> list[tuple[str, str]]:

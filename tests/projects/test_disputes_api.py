@@ -13,7 +13,7 @@ from files.models import StoredFile
 from projects import services
 from projects.models import Dispute, Project
 from tests.factories import UserFactory, make_address
-from tests.projects.disputes import FILED_AT, active_project, file, reviewer, tx_id
+from tests.projects.disputes import FILED_AT, active_project, close, file, reviewer
 from tests.projects.test_apis import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -41,17 +41,6 @@ def callers(client_for, anon, project) -> dict[str, Any]:
         "reviewer": client_for(reviewer()),
         "staff": client_for(UserFactory(is_staff=True)),  # staff, not a reviewer
     }
-
-
-def _close(project: Project) -> None:
-    services.dispute_chain_closed(
-        project_id=project.pk,
-        number=1,
-        tx_id=tx_id(),
-        in_favor_of="client",
-        reason="dispute-resolved",
-        closed_at=FILED_AT,
-    )
 
 
 # --- GET /api/projects/:id/disputes and /api/disputes/:id ---------------------------------------
@@ -160,7 +149,7 @@ def test_a_statement_must_be_text_and_the_dispute_open(callers, project, dispute
         400,
         field="status",
     )
-    _close(project)
+    close(project)
     assert_error(
         callers["client"].post(url, {"statement": "late"}, format="json"), 409, "dispute_not_open"
     )
@@ -205,7 +194,7 @@ def test_nobody_but_the_parties_adds_evidence(callers, dispute, who, status, cod
 
 
 def test_evidence_only_while_the_dispute_is_open(callers, project, dispute):
-    _close(project)
+    close(project)
     response = callers["freelancer"].post(
         f"/api/disputes/{dispute.pk}/evidence", {"description": "late"}, format="json"
     )
@@ -326,7 +315,7 @@ def test_reviewers_list_disputes_oldest_first_with_amount_and_token(callers, pro
     )
     only_sbtc = callers["reviewer"].get("/api/admin/disputes?token=sBTC").json()
     assert [d["id"] for d in only_sbtc["results"]] == [older.pk]
-    _close(sbtc)
+    close(sbtc)
     still_open = callers["reviewer"].get("/api/admin/disputes?status=open").json()
     assert [d["id"] for d in still_open["results"]] == [newer.pk]
     by_project = callers["reviewer"].get(f"/api/admin/disputes?project={sbtc.pk}").json()

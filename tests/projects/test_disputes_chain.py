@@ -10,13 +10,10 @@ deleted. That is the signal the wiring is complete."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from chainsync import rebuild
 from chainsync.clarity import uint
-from chainsync.client import StacksApiClient
 from chainsync.models import ChainEvent, ChainTransaction
 from notifications.models import Notification
 from projects.models import Dispute, Project
@@ -25,27 +22,14 @@ from tests.chainsync.hiro_server import (
     DEPLOYER,
     ESCROW_CONTRACT,
     FREELANCER,
-    HiroServer,
     events,
 )
-from tests.chainsync.scenarios import api_client, fund, pending_project, sync
+from tests.chainsync.scenarios import fund, pending_project, sync
 from tests.projects.disputes import reviewer
 
 pytestmark = pytest.mark.django_db
 
 T = Notification.Type
-
-
-@pytest.fixture
-def hiro() -> Iterator[HiroServer]:
-    """The fake Hiro API on loopback (as in tests/chainsync/conftest.py)."""
-    with HiroServer() as server:
-        yield server
-
-
-@pytest.fixture
-def api(hiro: HiroServer) -> StacksApiClient:
-    return api_client(hiro)
 
 
 def _funded(hiro, api) -> Project:

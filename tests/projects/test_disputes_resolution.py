@@ -9,9 +9,8 @@ import json
 import pytest
 from django.test import Client
 
-from projects import services
 from projects.models import Dispute, Project
-from tests.projects.disputes import FILED_AT, active_project, file, reviewer
+from tests.projects.disputes import active_project, close, file, reviewer
 from tests.projects.test_apis import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -27,18 +26,6 @@ def _record(dispute: Dispute, tx: str, release: bool, rationale: str, who=None):
         f"/admin/projects/dispute/{dispute.pk}/resolution/",
         json.dumps(body),
         content_type="application/json",
-    )
-
-
-def _close(project: Project, *, tx: str, reason: str, in_favor_of: str) -> None:
-    """As the indexer closes it."""
-    services.dispute_chain_closed(
-        project_id=project.pk,
-        number=1,
-        tx_id=tx,
-        in_favor_of=in_favor_of,
-        reason=reason,
-        closed_at=FILED_AT,
     )
 
 
@@ -76,7 +63,7 @@ def test_the_parties_see_the_rationale_of_the_attempt_that_resolved_it(
     _record(dispute, TX_A, True, "The work was delivered.")
     _record(dispute, TX_B, False, "A refund after all.")
     # when: the chain resolved it in the first attempt's transaction, for the freelancer
-    _close(project, tx=TX_A, reason="dispute-resolved", in_favor_of="freelancer")
+    close(project, tx_id=TX_A, reason="dispute-resolved", in_favor_of="freelancer")
     # then
     for party in (project.client_address, project.freelancer_address):
         body = client_for(party).get(f"/api/disputes/{dispute.pk}").json()
@@ -87,7 +74,7 @@ def test_the_parties_see_the_rationale_of_the_attempt_that_resolved_it(
 def test_no_rationale_is_published_when_the_chain_closed_it_otherwise(client_for, project, dispute):
     _record(dispute, TX_B, False, "changed my mind")
     # when: the client released the milestone: the dispute closed without any attempt
-    _close(project, tx="0x" + "ef" * 32, reason="milestone-released", in_favor_of="freelancer")
+    close(project, tx_id="0x" + "ef" * 32, reason="milestone-released", in_favor_of="freelancer")
     # then
     body = client_for(project.client_address).get(f"/api/disputes/{dispute.pk}").json()
     assert (body["status"], body["closeReason"], body["rationale"]) == (
@@ -101,7 +88,7 @@ def test_no_rationale_is_published_when_the_decision_differs_from_the_chains(
     client_for, project, dispute
 ):
     _record(dispute, TX_A, False, "Refund the client.")
-    _close(project, tx=TX_A, reason="dispute-resolved", in_favor_of="freelancer")
+    close(project, tx_id=TX_A, reason="dispute-resolved", in_favor_of="freelancer")
     body = client_for(project.freelancer_address).get(f"/api/disputes/{dispute.pk}").json()
     assert body["rationale"] is None
 
@@ -116,7 +103,7 @@ def test_a_non_reviewer_cannot_record_an_attempt(dispute):
 
 def test_the_party_list_shows_the_same_rationale(client_for, project, dispute):
     _record(dispute, TX_A, True, "Delivered.")
-    _close(project, tx=TX_A, reason="dispute-resolved", in_favor_of="freelancer")
+    close(project, tx_id=TX_A, reason="dispute-resolved", in_favor_of="freelancer")
     listing = client_for(project.client_address).get(f"/api/projects/{project.pk}/disputes")
     assert listing.json()["results"][0]["rationale"] == "Delivered."
     assert_error(client_for(project.client_address).get("/api/disputes/999999"), 404)

@@ -5,59 +5,32 @@ recording the broadcast resolution)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 
-from chainsync.client import StacksApiClient
 from chainsync.models import ContractSettings
 from projects import services
-from projects.models import Dispute, Project
-from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, SBTC_TOKEN, HiroServer
-from tests.chainsync.scenarios import api_client, fund, indexer_settings, pending_project, sync
+from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, SBTC_TOKEN
+from tests.chainsync.scenarios import indexer_settings
 from tests.factories import ProposalFactory, UserFactory, make_address
-from tests.projects.disputes import FILED_AT, active_project, file, reviewer, tx_id
+from tests.projects.disputes import (
+    FILED_AT,
+    active_project,
+    close,
+    disputed_on_chain,
+    file,
+    reviewer,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hiro() -> Iterator[HiroServer]:
-    with HiroServer() as server:
-        yield server
-
-
-@pytest.fixture
-def api(hiro: HiroServer) -> StacksApiClient:
-    return api_client(hiro)
-
-
-def _disputed_on_chain(hiro: HiroServer, api: StacksApiClient) -> tuple[Project, Dispute]:
-    """A linked project whose milestone 2 the client disputed on chain, and its Dispute (filed
-    here as the indexer files it; idempotent if the indexer already did)."""
-    project = pending_project()
-    fund(hiro, project)
-    sync(api)
-    filed = hiro.escrow.file_dispute(sender=CLIENT, project_id=1, milestone=2)
-    sync(api)
-    project.refresh_from_db()
-    dispute = services.dispute_chain_filed(
-        project_id=project.pk,
-        number=2,
-        filed_by=CLIENT,
-        tx_id=filed.tx_id,
-        block_height=hiro.chain.tip.height,
-        filed_at=FILED_AT,
-    )
-    return project, dispute
 
 
 # --- the live on-chain state (GET /api/admin/disputes/:id) --------------------------------------
 
 
 def test_the_live_state_agrees_with_the_database_after_the_indexer_ran(hiro, api, client_for):
-    project, dispute = _disputed_on_chain(hiro, api)
+    project, dispute = disputed_on_chain(hiro, api)
     # when
     with indexer_settings(hiro):
         body = client_for(reviewer()).get(f"/api/admin/disputes/{dispute.pk}").json()
@@ -73,7 +46,7 @@ def test_the_live_state_agrees_with_the_database_after_the_indexer_ran(hiro, api
 
 
 def test_a_chain_the_database_has_not_caught_up_with_is_flagged(hiro, api, client_for):
-    _, dispute = _disputed_on_chain(hiro, api)
+    _, dispute = disputed_on_chain(hiro, api)
     # when: the owner resolves it on chain, and the indexer has not run since
     hiro.escrow.resolve_dispute_stx(project_id=1, milestone=2, to_freelancer=True)
     with indexer_settings(hiro):
@@ -154,7 +127,7 @@ def test_the_list_shows_status_age_amount_and_token_and_filters(settings):
 
 
 def test_the_review_page_shows_agreement_submission_evidence_timeline_and_chain(hiro, api):
-    project, dispute = _disputed_on_chain(hiro, api)
+    project, dispute = disputed_on_chain(hiro, api)
     proposal = ProposalFactory(
         project=project, freelancer_address=project.freelancer_address, cover_letter="I will."
     )
@@ -282,14 +255,7 @@ def test_a_resolution_is_recorded_by_reviewers_only_and_while_open():
     url = f"/admin/projects/dispute/{dispute.pk}/resolution/"
     staff = _admin(UserFactory(is_staff=True))
     assert staff.post(url, body, content_type="application/json").status_code == 403
-    services.dispute_chain_closed(
-        project_id=project.pk,
-        number=1,
-        tx_id=tx_id(),
-        in_favor_of="client",
-        reason="dispute-resolved",
-        closed_at=FILED_AT,
-    )
+    close(project)
     closed = _admin(reviewer()).post(url, body, content_type="application/json")
     assert closed.status_code == 409 and closed.json()["error"]["code"] == "dispute_not_open"
     assert _admin(reviewer()).get(url).status_code == 405

@@ -7,33 +7,26 @@ the dispute otherwise (3), and the page's Content-Security-Policy (20)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 
 from chainsync.clarity import bool_, uint
-from chainsync.client import StacksApiClient
 from files.models import StoredFile
 from projects import services
-from projects.models import Dispute, Project
-from tests.chainsync.hiro_server import CLIENT, HiroServer
-from tests.chainsync.scenarios import api_client, fund, indexer_settings, pending_project, sync
+from projects.models import Dispute
+from tests.chainsync.hiro_server import CLIENT
+from tests.chainsync.scenarios import indexer_settings, sync
 from tests.files.factories import StoredFileFactory
-from tests.projects.disputes import FILED_AT, active_project, file, reviewer
+from tests.projects.disputes import (
+    active_project,
+    close,
+    disputed_on_chain,
+    file,
+    reviewer,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hiro() -> Iterator[HiroServer]:
-    with HiroServer() as server:
-        yield server
-
-
-@pytest.fixture
-def api(hiro: HiroServer) -> StacksApiClient:
-    return api_client(hiro)
 
 
 @pytest.fixture
@@ -47,24 +40,6 @@ def _page(dispute: Dispute) -> tuple[str, dict]:
     response = browser.get(f"/admin/projects/dispute/{dispute.pk}/review/")
     assert response.status_code == 200
     return response.content.decode(), response.headers
-
-
-def _disputed_on_chain(hiro: HiroServer, api: StacksApiClient) -> tuple[Project, Dispute]:
-    project = pending_project()
-    fund(hiro, project)
-    sync(api)
-    filed = hiro.escrow.file_dispute(sender=CLIENT, project_id=1, milestone=2)
-    sync(api)
-    project.refresh_from_db()
-    dispute = services.dispute_chain_filed(
-        project_id=project.pk,
-        number=2,
-        filed_by=CLIENT,
-        tx_id=filed.tx_id,
-        block_height=hiro.chain.tip.height,
-        filed_at=FILED_AT,
-    )
-    return project, dispute
 
 
 def test_an_ipfs_submission_and_evidence_files_show_their_identity_and_pin_status(
@@ -114,7 +89,7 @@ def test_an_ipfs_submission_of_bytes_never_uploaded_here_says_so(offline):
 
 
 def test_an_aborted_resolution_call_shows_as_failed_with_the_contracts_error(hiro, api):
-    project, dispute = _disputed_on_chain(hiro, api)
+    project, dispute = disputed_on_chain(hiro, api)
     # a reviewer who is not the contract owner broadcast the call: the chain aborted it (u113)
     aborted = hiro.chain.tx(
         "admin-resolve-dispute-stx",
@@ -159,14 +134,7 @@ def test_a_pending_attempt_is_flagged_and_no_waiting_text_once_closed_otherwise(
     open_html, _ = _page(dispute)
     assert "pending: waiting for the indexer" in open_html
     # when: the client paid the milestone instead
-    services.dispute_chain_closed(
-        project_id=project.pk,
-        number=1,
-        tx_id="0x" + "ef" * 32,
-        in_favor_of="freelancer",
-        reason="milestone-released",
-        closed_at=FILED_AT,
-    )
+    close(project, tx_id="0x" + "ef" * 32, in_favor_of="freelancer", reason="milestone-released")
     html, _ = _page(dispute)
     # then
     assert "waiting for the indexer" not in html

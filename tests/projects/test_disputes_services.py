@@ -23,7 +23,7 @@ from projects.models import Agreement, Dispute, Evidence
 from proposals import services as proposal_services
 from stxworx.errors import InvalidInput, InvalidTransition, NotFound
 from tests.factories import ProjectFactory, ProposalFactory, UserFactory, make_address
-from tests.projects.disputes import FILED_AT, active_project, file, inbox, reviewer, tx_id
+from tests.projects.disputes import FILED_AT, active_project, close, file, inbox, reviewer, tx_id
 
 pytestmark = pytest.mark.django_db
 
@@ -227,14 +227,7 @@ def test_a_rebuild_voids_disputes_and_the_replay_reopens_the_ones_the_chain_stil
     kept = file(project, 1, tx_id="0x" + "11" * 32)
     orphaned = file(project, 2, tx_id="0x" + "22" * 32)
     services.evidence_submit(dispute_id=kept.pk, actor=project.client_address, description="x")
-    services.dispute_chain_closed(
-        project_id=project.pk,
-        number=1,
-        tx_id=tx_id(),
-        in_favor_of="client",
-        reason="dispute-resolved",
-        closed_at=FILED_AT,
-    )
+    close(project)
     Notification.objects.all().delete()
     # when: the project is unlinked for a rebuild, and the replay finds only the first filing
     services.project_chain_unlink(project_id=project.pk)
@@ -320,14 +313,7 @@ def test_evidence_is_refused_from_others_and_once_the_dispute_is_closed():
     dispute = file(project, 1)
     with pytest.raises(NotFound):
         services.evidence_submit(dispute_id=dispute.pk, actor=make_address(), description="x")
-    services.dispute_chain_closed(
-        project_id=project.pk,
-        number=1,
-        tx_id=tx_id(),
-        in_favor_of="client",
-        reason="dispute-resolved",
-        closed_at=FILED_AT,
-    )
+    close(project)
     with pytest.raises(DisputeNotOpen):
         services.evidence_submit(
             dispute_id=dispute.pk, actor=project.client_address, description="late"
