@@ -23,8 +23,9 @@ from datetime import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from chainsync.bulk import rows_update
 from chainsync.models import ChainEvent, ChainProject, ChainTransaction
-from chainsync.projection import Applied, Projection, rows_update
+from chainsync.projection import Applied, Projection
 from notifications.events import project_link
 from notifications.models import Notification
 from notifications.services import NotificationDraft, notifications_create

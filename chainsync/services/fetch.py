@@ -11,10 +11,10 @@ from typing import Any, NamedTuple, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
+from chainsync.bulk import rows_insert
 from chainsync.client import ContractLog, StacksApiClient, TxSummary
 from chainsync.events import MalformedEvent, json_safe, print_parse
 from chainsync.models import ChainEvent, ChainTransaction, SyncState
-from chainsync.projection import rows_insert
 
 T = TypeVar("T")
 TX_PLACE_FIELDS = [
