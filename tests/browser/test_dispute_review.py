@@ -116,15 +116,20 @@ def _dispute_with_both_sides(hiro: HiroServer, api: StacksApiClient) -> tuple[Pr
     return project, dispute
 
 
+def _sign_in(page, url: str, staff) -> None:
+    """Sign the reviewer into the admin with their password."""
+    page.goto(f"{url}/admin/login/")
+    page.fill("#id_username", staff.address)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+
 def test_a_reviewer_resolves_a_dispute_through_the_wallet(hiro, scene, live_server, browser_page):
     page = browser_page
     staff, project, dispute = scene
     with indexer_settings(hiro):
         # when: the reviewer signs into the admin and opens the dispute from the list
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", staff.address)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
+        _sign_in(page, live_server.url, staff)
         page.goto(f"{live_server.url}/admin/projects/dispute/?status__exact=open")
         page.click(f"text=Review #{dispute.pk}")
         page.wait_for_selector("#dispute-review")
@@ -179,10 +184,7 @@ def test_a_call_the_wallet_refuses_records_nothing(hiro, scene, live_server, bro
     page = browser_page
     staff, _, dispute = scene
     with indexer_settings(hiro):
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", staff.address)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
+        _sign_in(page, live_server.url, staff)
         page.goto(f"{live_server.url}/admin/projects/dispute/{dispute.pk}/review/")
         # the reviewer's wallet declines to sign
         page.evaluate(
@@ -211,10 +213,7 @@ def test_a_broadcast_whose_record_is_refused_by_csrf_says_to_reload(
     page = browser_page
     staff, _, dispute = scene
     with indexer_settings(hiro):
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", staff.address)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
+        _sign_in(page, live_server.url, staff)
         page.goto(f"{live_server.url}/admin/projects/dispute/{dispute.pk}/review/")
         # the session's CSRF token changed since the page was served (signed in elsewhere, ...)
         page.context.clear_cookies(name="csrftoken")

@@ -47,9 +47,16 @@ def active_project(*, on_chain_id: int | None = None, token: str = "STX") -> Pro
     )
 
 
-def file(project: Project, number: int = 1, *, by: str | None = None, **kwargs) -> Dispute:
-    """File a dispute as the indexer does on dispute-filed."""
-    return services.dispute_chain_filed(
+def file(
+    project: Project,
+    number: int = 1,
+    *,
+    by: str | None = None,
+    book: services.DisputeBook | None = None,
+    **kwargs,
+) -> Dispute:
+    """File a dispute as the indexer does on dispute-filed (in `book`, else on its own)."""
+    return (book.filed if book is not None else services.dispute_chain_filed)(
         project_id=project.pk,
         number=number,
         filed_by=by or project.client_address,
@@ -66,11 +73,12 @@ def close(
     *,
     in_favor_of: str = "client",
     reason: str = "dispute-resolved",
+    book: services.DisputeBook | None = None,
     **kwargs,
 ) -> Dispute | None:
     """Close the open dispute on a milestone as the indexer does (dispute-resolved for the
-    client unless told otherwise)."""
-    return services.dispute_chain_closed(
+    client unless told otherwise; in `book`, else on its own)."""
+    return (book.closed if book is not None else services.dispute_chain_closed)(
         project_id=project.pk,
         number=number,
         tx_id=kwargs.pop("tx_id", None) or tx_id(),

@@ -409,30 +409,9 @@ def test_a_book_applies_a_batch_in_order_and_saves_in_a_few_statements(
     book = _book_of(*projects)
     # when: each project's milestone 1 is disputed, closed, reset-closed, and filed again
     for p in projects:
-        book.filed(
-            project_id=p.pk,
-            number=1,
-            filed_by=p.client_address,
-            tx_id=tx_id(),
-            block_height=1,
-            filed_at=FILED_AT,
-        )
-        book.closed(
-            project_id=p.pk,
-            number=1,
-            tx_id=tx_id(),
-            in_favor_of="",
-            reason="milestone-reset",
-            closed_at=FILED_AT,
-        )
-        book.filed(
-            project_id=p.pk,
-            number=1,
-            filed_by=p.freelancer_address,
-            tx_id=tx_id(),
-            block_height=2,
-            filed_at=FILED_AT,
-        )
+        file(p, 1, book=book, block_height=1)
+        close(p, 1, book=book, in_favor_of="", reason="milestone-reset")
+        file(p, 1, by=p.freelancer_address, book=book, block_height=2)
     # then: the insert and the reviewers' lookup, whatever the number of projects
     with django_assert_max_num_queries(2):
         drafts = book.save()
@@ -455,24 +434,8 @@ def test_a_book_closes_existing_and_reopens_void_disputes_without_breaking_one_o
     project.refresh_from_db()
     book = _book_of(project)
     # when: the replay finds the first filing again and closes the second
-    book.filed(
-        project_id=project.pk,
-        number=1,
-        filed_by=project.client_address,
-        tx_id="0x" + "aa" * 32,
-        block_height=1,
-        filed_at=FILED_AT,
-        notify=False,
-    )
-    book.closed(
-        project_id=project.pk,
-        number=2,
-        tx_id=tx_id(),
-        in_favor_of="client",
-        reason="dispute-resolved",
-        closed_at=FILED_AT,
-        notify=False,
-    )
+    file(project, 1, book=book, tx_id="0x" + "aa" * 32, block_height=1, notify=False)
+    close(project, 2, book=book, notify=False)
     assert book.save() == []
     # then
     old.refresh_from_db()
@@ -483,33 +446,12 @@ def test_a_book_closes_existing_and_reopens_void_disputes_without_breaking_one_o
 def test_an_event_the_book_refuses_leaves_no_trace():
     project = active_project()
     book = _book_of(project)
-    book.filed(
-        project_id=project.pk,
-        number=1,
-        filed_by=project.client_address,
-        tx_id=tx_id(),
-        block_height=1,
-        filed_at=FILED_AT,
-    )
+    file(project, 1, book=book, block_height=1)
     news = len(book.news)
     with pytest.raises(InvalidTransition):
-        book.filed(
-            project_id=project.pk,
-            number=1,
-            filed_by=project.freelancer_address,
-            tx_id=tx_id(),
-            block_height=2,
-            filed_at=FILED_AT,
-        )
+        file(project, 1, by=project.freelancer_address, book=book, block_height=2)
     with pytest.raises(NotFound):
-        book.filed(
-            project_id=project.pk,
-            number=4,
-            filed_by=project.client_address,
-            tx_id=tx_id(),
-            block_height=2,
-            filed_at=FILED_AT,
-        )
+        file(project, 4, book=book, block_height=2)
     with pytest.raises(NotFound):
         book.closed(
             project_id=999_999,
