@@ -208,8 +208,18 @@ class DisputeAmountFilter(admin.SimpleListFilter):
         return queryset.filter(match)
 
 
+class ReviewersReadOnlyAdmin(ReadOnlyAdmin):
+    """The disputes' records: only the dispute reviewers see them, and nobody writes here."""
+
+    def has_module_permission(self, request) -> bool:
+        return is_dispute_reviewer(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_dispute_reviewer(request.user)
+
+
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(ReviewersReadOnlyAdmin):
     """Read-only: disputes open and close on chain. The list links each dispute to its review
     page, where the reviewer's wallet signs the resolution."""
 
@@ -256,22 +266,6 @@ class DisputeAdmin(admin.ModelAdmin):
     @admin.display(description="token", ordering="project__token")
     def token(self, obj: Dispute) -> str:
         return obj.project.token
-
-    # reviewers only, and nobody writes here
-    def has_module_permission(self, request) -> bool:
-        return is_dispute_reviewer(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_dispute_reviewer(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         own = [
@@ -334,24 +328,15 @@ def _json_error(code: str, message: str, status: int, details=None) -> JsonRespo
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ReadOnlyAdmin):
+class AgreementAdmin(ReviewersReadOnlyAdmin):
     """Frozen agreements: never edited, shown to the reviewers."""
 
     list_display = ["project", "proposal", "sha256", "accepted_at"]
     search_fields = ["sha256", "project__title"]
 
-    def has_module_permission(self, request) -> bool:
-        return is_dispute_reviewer(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_dispute_reviewer(request.user)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Evidence)
-class EvidenceAdmin(ReadOnlyAdmin):
+class EvidenceAdmin(ReviewersReadOnlyAdmin):
     """Evidence is immutable once submitted: the reviewers read it here (and side by side on the
     review page); nobody edits or deletes it."""
 
@@ -359,26 +344,11 @@ class EvidenceAdmin(ReadOnlyAdmin):
     search_fields = ["submitted_by", "file_cid", "file_sha256"]
     list_select_related = ["dispute"]
 
-    def has_module_permission(self, request) -> bool:
-        return is_dispute_reviewer(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_dispute_reviewer(request.user)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ResolutionAttempt)
-class ResolutionAttemptAdmin(ReadOnlyAdmin):
+class ResolutionAttemptAdmin(ReviewersReadOnlyAdmin):
     """Every resolution a reviewer's wallet broadcast, with its rationale: append-only."""
 
     list_display = ["dispute", "tx_id", "release_to_freelancer", "reviewer", "recorded_at"]
     search_fields = ["tx_id", "reviewer"]
     list_select_related = ["dispute"]
-
-    def has_module_permission(self, request) -> bool:
-        return is_dispute_reviewer(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_dispute_reviewer(request.user)
