@@ -18,13 +18,10 @@ import argparse
 import hashlib
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,8 +32,16 @@ os.environ.setdefault("BENCH_SQLITE_PATH", "/tmp/stxworx-bench-files.sqlite3")
 for _name in ("DATABASE_URL", "REDIS_URL", "IPFS_PINNING_URL", "IPFS_API_URL"):
     os.environ.pop(_name, None)
 
-HOST = "127.0.0.1"
-README = ROOT / "bench" / "README.md"
+from bench.harness import (  # noqa: E402
+    HOST,
+    daphne_start,
+    daphne_stop,
+    database_fresh,
+    free_port,
+    readme_write,
+    token_signed_in,
+)
+
 MARKERS = ("<!-- files-results:start -->", "<!-- files-results:end -->")
 PIECE = 256 * 1024
 
@@ -107,41 +112,9 @@ def in_process(data: bytes, rounds: int) -> list[tuple[str, float]]:
 
 
 def prepare(media: Path) -> str:
-    import django
-    from django.core.management import call_command
-
-    path = os.environ["BENCH_SQLITE_PATH"]
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
     os.environ["MEDIA_ROOT"] = str(media)
-    django.setup()
-    call_command("migrate", verbosity=0)
-    from accounts.services import user_get_or_create
-    from accounts.tokens import token_issue
-
-    user = user_get_or_create(address="ST7FGBE4XDCP2CB4BAAAHA9A8Y6VKQVSNN43CFAV")
-    return token_issue(user=user)[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def daphne(port: int, log: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), "stxworx.asgi:application"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    sys.exit(f"daphne did not come up:\n{log.read_text()[-2000:]}")
+    database_fresh()
+    return token_signed_in()
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -227,12 +200,6 @@ def report(size: int, rounds: int, local: list[tuple[str, float]], http: dict) -
     return "\n".join(lines)
 
 
-def readme_write(text: str) -> None:
-    start, end = MARKERS
-    head, rest = README.read_text().split(start, 1)
-    README.write_text(f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", action="store_true", help="rewrite bench/README.md results")
@@ -244,20 +211,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp:
         token = prepare(Path(tmp) / "media")
         port = free_port()
-        proc = daphne(port, Path(tmp) / "daphne.log")
+        proc = daphne_start(port, Path(tmp) / "daphne.log")
         try:
             http = through_daphne(size, args.rounds, token, port, proc.pid)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            daphne_stop(proc)
     text = report(size, args.rounds, local, http)
     print(text)
     if args.write:
-        readme_write(text)
+        readme_write(text, MARKERS)
 
 
 if __name__ == "__main__":

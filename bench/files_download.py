@@ -41,6 +41,8 @@ os.environ.setdefault("BENCH_SQLITE_PATH", "/tmp/stxworx-bench-files-download.sq
 for _name in ("DATABASE_URL", "REDIS_URL", "IPFS_PINNING_URL", "IPFS_API_URL"):
     os.environ.pop(_name, None)
 
+from bench.harness import database_fresh, token_signed_in  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -51,29 +53,18 @@ def main() -> None:
     data = b"PK\x03\x04" + hashlib.shake_256(b"bench-files-download").digest(size - 4)
     with tempfile.TemporaryDirectory(prefix="bench-files-download-") as tmp:
         os.environ["MEDIA_ROOT"] = str(Path(tmp) / "media")
-        path = os.environ["BENCH_SQLITE_PATH"]
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        import django
-
-        django.setup()
+        database_fresh()
         from django.conf import settings
         from django.core.cache import cache
         from django.core.files.uploadedfile import SimpleUploadedFile
-        from django.core.management import call_command
         from django.test import Client
 
-        call_command("migrate", verbosity=0)
         settings.FILES = {
             **settings.FILES,
             "DOWNLOAD_RATE_ANON": None,
             "DOWNLOAD_RATE_USER": None,
         }
-        from accounts.services import user_get_or_create
-        from accounts.tokens import token_issue
-
-        user = user_get_or_create(address="ST7FGBE4XDCP2CB4BAAAHA9A8Y6VKQVSNN43CFAV")
-        token = token_issue(user=user)[0]
+        token = token_signed_in()
         client = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
         upload = SimpleUploadedFile("d.zip", data, content_type="application/zip")
         response = client.post("/api/files", {"file": upload})

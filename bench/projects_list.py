@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,10 +35,16 @@ for _name in ("DATABASE_URL", "REDIS_URL"):  # the bench always runs the embedde
     os.environ.pop(_name, None)
 
 from bench import inprocess  # noqa: E402
-from bench.inprocess import HOST  # noqa: E402
+from bench.harness import (  # noqa: E402
+    HOST,
+    daphne_start,
+    daphne_stop,
+    database_fresh,
+    free_port,
+    readme_write,
+)
 
 API, FLOOR, STACK = "/api/projects", "/bench/floor/projects", "/healthz"
-README = ROOT / "bench" / "README.md"
 MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
 WRK_REPORT = """
 done = function(summary, latency, requests)
@@ -69,14 +74,7 @@ class Run:
 
 
 def database_prepare() -> None:
-    import django
-    from django.core.management import call_command
-
-    path = os.environ["BENCH_SQLITE_PATH"]
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    django.setup()
-    call_command("migrate", verbosity=0)
+    database_fresh()
     from bench.seed import seed
 
     seed()
@@ -108,38 +106,6 @@ def same_body_check(port: int) -> None:
         sys.exit(f"Bodies differ.\napi:   {bodies[API][:600]!r}\nfloor: {bodies[FLOOR][:600]!r}")
     if bodies[API] != bodies[FLOOR]:
         print("warning: same JSON values, different bytes", file=sys.stderr)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def daphne_start(port: int, log: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), "stxworx.asgi:application"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            urllib.request.urlopen(f"http://{HOST}:{port}{STACK}", timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    daphne_stop(proc)
-    sys.exit(f"daphne did not come up:\n{log.read_text()[-2000:]}")
-
-
-def daphne_stop(proc: subprocess.Popen[bytes]) -> None:
-    # daphne can hang on SIGTERM while a request is still in a worker thread: kill after 5 s.
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        print("daphne still running 5 s after SIGTERM; killed", file=sys.stderr)
-        proc.kill()
-        proc.wait()
 
 
 # --- load generators -------------------------------------------------------------------------
@@ -285,17 +251,11 @@ def load_report(runs: list[Run], loadgen: str, args: argparse.Namespace) -> list
     ]
 
 
-def readme_write(text: str) -> None:
-    start, end = MARKERS
-    head, rest = README.read_text().split(start, 1)
-    README.write_text(f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}")
-
-
 def measure_all(args: argparse.Namespace, measure: Callable[..., Run]) -> list[Run]:
     port = free_port()
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        proc = daphne_start(port, Path(tmp) / "daphne.log")
+        proc = daphne_start(port, Path(tmp) / "daphne.log", ready=STACK)
         try:
             same_body_check(port)
             order = [API, FLOOR, STACK]
@@ -331,7 +291,7 @@ def main() -> None:
     text = "\n".join([*lines, "", *in_process_report(args.inprocess_requests)])
     print(text)
     if args.write:
-        readme_write(text)
+        readme_write(text, MARKERS)
 
 
 if __name__ == "__main__":
