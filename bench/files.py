@@ -32,15 +32,8 @@ os.environ.setdefault("BENCH_SQLITE_PATH", "/tmp/stxworx-bench-files.sqlite3")
 for _name in ("DATABASE_URL", "REDIS_URL", "IPFS_PINNING_URL", "IPFS_API_URL"):
     os.environ.pop(_name, None)
 
-from bench.harness import (  # noqa: E402
-    HOST,
-    daphne_start,
-    daphne_stop,
-    database_fresh,
-    free_port,
-    readme_write,
-    token_signed_in,
-)
+from bench import harness  # noqa: E402
+from bench.harness import HOST  # noqa: E402
 
 MARKERS = ("<!-- files-results:start -->", "<!-- files-results:end -->")
 PIECE = 256 * 1024
@@ -113,8 +106,8 @@ def in_process(data: bytes, rounds: int) -> list[tuple[str, float]]:
 
 def prepare(media: Path) -> str:
     os.environ["MEDIA_ROOT"] = str(media)
-    database_fresh()
-    return token_signed_in()
+    harness.database_fresh()
+    return harness.token_signed_in()
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -210,16 +203,16 @@ def main() -> None:
     local = in_process(content(size, 99), args.rounds)
     with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp:
         token = prepare(Path(tmp) / "media")
-        port = free_port()
-        proc = daphne_start(port, Path(tmp) / "daphne.log")
+        port = harness.free_port()
+        proc = harness.daphne_start(port, Path(tmp) / "daphne.log")
         try:
             http = through_daphne(size, args.rounds, token, port, proc.pid)
         finally:
-            daphne_stop(proc)
+            harness.daphne_stop(proc)
     text = report(size, args.rounds, local, http)
     print(text)
     if args.write:
-        readme_write(text, MARKERS)
+        harness.readme_write(text, MARKERS)
 
 
 if __name__ == "__main__":

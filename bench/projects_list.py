@@ -34,15 +34,8 @@ os.environ.setdefault("BENCH_SQLITE_PATH", "/tmp/stxworx-bench.sqlite3")
 for _name in ("DATABASE_URL", "REDIS_URL"):  # the bench always runs the embedded default
     os.environ.pop(_name, None)
 
-from bench import inprocess  # noqa: E402
-from bench.harness import (  # noqa: E402
-    HOST,
-    daphne_start,
-    daphne_stop,
-    database_fresh,
-    free_port,
-    readme_write,
-)
+from bench import harness, inprocess  # noqa: E402
+from bench.harness import HOST  # noqa: E402
 
 API, FLOOR, STACK = "/api/projects", "/bench/floor/projects", "/healthz"
 MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
@@ -74,7 +67,7 @@ class Run:
 
 
 def database_prepare() -> None:
-    database_fresh()
+    harness.database_fresh()
     from bench.seed import seed
 
     seed()
@@ -252,10 +245,10 @@ def load_report(runs: list[Run], loadgen: str, args: argparse.Namespace) -> list
 
 
 def measure_all(args: argparse.Namespace, measure: Callable[..., Run]) -> list[Run]:
-    port = free_port()
+    port = harness.free_port()
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        proc = daphne_start(port, Path(tmp) / "daphne.log", ready=STACK)
+        proc = harness.daphne_start(port, Path(tmp) / "daphne.log", ready=STACK)
         try:
             same_body_check(port)
             order = [API, FLOOR, STACK]
@@ -268,7 +261,7 @@ def measure_all(args: argparse.Namespace, measure: Callable[..., Run]) -> list[R
                     print(f"round {round_ + 1} {path}: {run.rps:.0f} req/s", file=sys.stderr)
             time.sleep(1)  # let the last requests finish before SIGTERM
         finally:
-            daphne_stop(proc)
+            harness.daphne_stop(proc)
     return runs
 
 
@@ -291,7 +284,7 @@ def main() -> None:
     text = "\n".join([*lines, "", *in_process_report(args.inprocess_requests)])
     print(text)
     if args.write:
-        readme_write(text, MARKERS)
+        harness.readme_write(text, MARKERS)
 
 
 if __name__ == "__main__":
