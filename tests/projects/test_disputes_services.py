@@ -152,31 +152,14 @@ def test_a_close_seen_again_returns_the_dispute_and_tells_nobody():
 
 def test_a_release_of_an_undisputed_milestone_closes_nothing():
     project = active_project()
-    assert (
-        services.dispute_chain_closed(
-            project_id=project.pk,
-            number=1,
-            tx_id=tx_id(),
-            in_favor_of="freelancer",
-            reason="milestone-released",
-            closed_at=FILED_AT,
-        )
-        is None
-    )
+    assert close(project, 1, in_favor_of="freelancer", reason="milestone-released") is None
 
 
 def test_a_milestone_reset_closes_it_for_nobody_and_a_new_dispute_may_follow():
     project = active_project()
     first = file(project, 1)
     # when
-    services.dispute_chain_closed(
-        project_id=project.pk,
-        number=1,
-        tx_id=tx_id(),
-        in_favor_of="",
-        reason="milestone-reset",
-        closed_at=FILED_AT,
-    )
+    close(project, 1, in_favor_of="", reason="milestone-reset")
     second = file(project, 1)
     # then
     first.refresh_from_db()
