@@ -45,13 +45,7 @@ def stored_file_for_attachment(*, cid: str, field: str) -> StoredFile:
         normal = cid_normalize(cid.strip() if isinstance(cid, str) else cid)
     except InvalidCid as exc:
         raise InvalidInput(str(exc), field=field) from None
-    found = StoredFile.objects.filter(cid=normal).first()
-    if found is None:
-        raise InvalidInput(
-            f"No file with CID {normal} was uploaded here; upload it with POST /api/files first.",
-            field=field,
-        )
-    return found
+    return _uploaded(normal, field=field, missing=f"No file with CID {normal} was uploaded here")
 
 
 def ipfs_link_cid(link: str) -> str | None:
@@ -78,12 +72,15 @@ def ipfs_link_file(link: str, *, field: str = "submissionLink") -> StoredFile | 
         normal = cid_normalize(target)
     except InvalidCid as exc:
         raise InvalidInput(f"{link} is not an ipfs://<cid> link: {exc}", field=field) from None
+    return _uploaded(normal, field=field, missing=f"{link} is not a file uploaded here")
+
+
+def _uploaded(normal: str, *, field: str, missing: str) -> StoredFile:
+    """The StoredFile of a normalised CID; InvalidInput on `field` (`missing`, then how to
+    upload it) when none was uploaded here."""
     found = StoredFile.objects.filter(cid=normal).first()
     if found is None:
-        raise InvalidInput(
-            f"{link} is not a file uploaded here; upload it with POST /api/files first.",
-            field=field,
-        )
+        raise InvalidInput(f"{missing}; upload it with POST /api/files first.", field=field)
     return found
 
 
