@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -30,6 +30,7 @@ from projects.selectors import (
     dispute_review_get,
     is_dispute_reviewer,
 )
+from projects.selectors.disputes import disputed_amount
 from projects.serializers import DisputeReviewerOutput, ResolutionInput
 from projects.services import dispute_resolution_record
 from stxworx.admin import ReadOnlyAdmin
@@ -245,10 +246,7 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
     list_select_related = ["project"]
 
     def get_queryset(self, request):
-        amounts = Milestone.objects.filter(
-            project_id=OuterRef("project_id"), number=OuterRef("milestone_number")
-        ).values("amount")[:1]
-        return super().get_queryset(request).annotate(_amount=Subquery(amounts))
+        return super().get_queryset(request).annotate(_amount=disputed_amount())
 
     @admin.display(description="dispute", ordering="id")
     def review_link(self, obj: Dispute) -> str:

@@ -140,6 +140,14 @@ def _require_reviewer(user: User | AnonymousUser | None) -> None:
         raise NotDisputeReviewer("Only dispute reviewers can see this.")
 
 
+def disputed_amount() -> Subquery:
+    """For annotating disputes: the disputed milestone's gross amount (base units)."""
+    amounts = Milestone.objects.filter(
+        project_id=OuterRef("project_id"), number=OuterRef("milestone_number")
+    ).values("amount")[:1]
+    return Subquery(amounts)
+
+
 def admin_dispute_list(
     *, user: User | AnonymousUser | None, filters: dict[str, Any] | None = None
 ) -> QuerySet[Dispute]:
@@ -147,11 +155,8 @@ def admin_dispute_list(
     and `token`. Filters: status, token, project (id). Reviewers only."""
     _require_reviewer(user)
     filters = filters or {}
-    amounts = Milestone.objects.filter(
-        project_id=OuterRef("project_id"), number=OuterRef("milestone_number")
-    ).values("amount")[:1]
     qs = Dispute.objects.select_related("project").annotate(
-        amount=Subquery(amounts), token=F("project__token")
+        amount=disputed_amount(), token=F("project__token")
     )
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
