@@ -59,6 +59,7 @@ def _project(p: Project, milestones: list[dict[str, Any]]) -> dict[str, Any]:
         "freelancerAddress": p.freelancer_address or None,
         "onChainId": p.on_chain_id,
         "fundingTxId": p.funding_tx_id or None,
+        "fundingError": p.funding_error or None,
         "milestones": milestones,
         "createdAt": _iso_datetime(p.created_at),
         "updatedAt": _iso_datetime(p.updated_at),
