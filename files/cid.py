@@ -21,8 +21,10 @@ def cid_parse(text: str) -> CID:
         return CID.decode(text)
     # The library's errors subclass the first three; a lone multibase prefix ("b", "z", ...)
     # decodes to no bytes, and the library then indexes past the end (IndexError).
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
-        raise InvalidCid(f"Not a CID: {exc or 'too short'}") from None
+    except IndexError:
+        raise InvalidCid("Not a CID: too short.") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidCid(f"Not a CID: {exc or 'unreadable'}") from None
 
 
 def cid_normalize(text: str) -> str:

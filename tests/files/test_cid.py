@@ -124,3 +124,9 @@ def test_the_tree_matches_ipfs_cid_live(tmp_path: Path, size: int) -> None:
     hasher = UnixfsHasher(raw_leaves=False)
     hasher.update(data)
     assert hasher.cid() == json.loads(out.stdout)["CIDv1"]
+
+
+@pytest.mark.parametrize("text", ["b", "z", "f"])
+def test_a_lone_multibase_prefix_is_called_too_short(text: str) -> None:
+    with pytest.raises(InvalidCid, match=r"^Not a CID: too short\.$"):
+        cid_normalize(text)
