@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -61,9 +62,14 @@ MILESTONE_FIELDS = [
 ]
 
 
+# A link typed without a scheme is https (Django 6's default; 5.2 warns about its old http).
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class MilestoneInline(admin.TabularInline):
     model = Milestone
     extra = 0
+    formfield_overrides = URL_FIELDS
     fields = ["number", "title", "amount", "due_date", "status", "submission_link", "tx_hash"]
 
     def get_readonly_fields(self, request, obj: Project | None = None):
@@ -110,6 +116,7 @@ class ProjectAdmin(admin.ModelAdmin):
 @admin.register(Milestone)
 class MilestoneAdmin(admin.ModelAdmin):
     list_display = ["project", "number", "title", "amount", "status"]
+    formfield_overrides = URL_FIELDS
     list_filter = ["status"]
 
     def get_readonly_fields(self, request, obj: Milestone | None = None):
