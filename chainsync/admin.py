@@ -12,29 +12,22 @@ from chainsync.models import (
 from stxworx.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ChainRecordAdmin(ReadOnlyAdmin):
-    """The chain record and its projection are the indexer's; not even deleted by hand."""
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(ChainTransaction)
-class ChainTransactionAdmin(ChainRecordAdmin):
+class ChainTransactionAdmin(ReadOnlyAdmin):
     list_display = ["tx_id", "function_name", "status", "block_height", "tx_index", "canonical"]
     list_filter = ["status", "canonical", "function_name"]
     search_fields = ["tx_id", "sender"]
 
 
 @admin.register(ChainEvent)
-class ChainEventAdmin(ChainRecordAdmin):
+class ChainEventAdmin(ReadOnlyAdmin):
     list_display = ["event_name", "project_id", "block_height", "tx_id", "state", "canonical"]
     list_filter = ["state", "canonical", "event_name"]
     search_fields = ["tx_id"]
 
 
 @admin.register(SyncState)
-class SyncStateAdmin(ChainRecordAdmin):
+class SyncStateAdmin(ReadOnlyAdmin):
     list_display = ["contract_id", "last_indexed_height", "chain_tip_height", "last_poll_at"]
 
 
@@ -43,7 +36,7 @@ class ChainMilestoneInline(ReadOnlyInline):
 
 
 @admin.register(ChainProject)
-class ChainProjectAdmin(ChainRecordAdmin):
+class ChainProjectAdmin(ReadOnlyAdmin):
     list_display = [
         "on_chain_id",
         "project",
@@ -58,16 +51,16 @@ class ChainProjectAdmin(ChainRecordAdmin):
 
 
 @admin.register(ChainDispute)
-class ChainDisputeAdmin(ChainRecordAdmin):
+class ChainDisputeAdmin(ReadOnlyAdmin):
     list_display = ["project", "slot", "status", "filed_by", "resolved_in_favor_of"]
     list_filter = ["status"]
 
 
 @admin.register(ChainMilestone)
-class ChainMilestoneAdmin(ChainRecordAdmin):
+class ChainMilestoneAdmin(ReadOnlyAdmin):
     list_display = ["project", "slot", "amount", "complete", "released", "released_to"]
 
 
 @admin.register(ContractSettings)
-class ContractSettingsAdmin(ChainRecordAdmin):
+class ContractSettingsAdmin(ReadOnlyAdmin):
     list_display = ["contract_id", "owner", "treasury", "paused", "fee_rate"]
