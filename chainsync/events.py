@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainsync.clarity import (
+    JSON_SAFE_INT,
     Bool,
     ClarityDecodeError,
     ContractPrincipal,
@@ -113,12 +114,9 @@ def print_parse(raw_hex: str) -> PrintEvent:
     )
 
 
-JS_SAFE = 2**53
-
-
 def json_safe(fields: dict[str, Any]) -> dict[str, Any]:
     """Integers beyond what a JSON number holds exactly become decimal strings (u128 amounts)."""
     return {
-        key: str(value) if type(value) is int and abs(value) >= JS_SAFE else value
+        key: str(value) if type(value) is int and abs(value) >= JSON_SAFE_INT else value
         for key, value in fields.items()
     }
