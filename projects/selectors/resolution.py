@@ -22,7 +22,7 @@ def resolution_attempt_states(*, dispute: Dispute) -> list[dict[str, Any]]:
     """Each attempt, oldest first: {attempt, state, error}. `error` names the contract's refusal
     of a failed call (from the indexed transaction, else one verify-tx lookup of it; a lookup
     that fails leaves the reason generic)."""
-    attempts = list(dispute.resolution_attempts.order_by("recorded_at", "id"))
+    attempts = list(dispute.resolution_attempts.all())  # Meta ordering: recorded_at, id
     seen = {
         tx.tx_id: tx
         for tx in ChainTransaction.objects.filter(

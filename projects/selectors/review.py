@@ -43,7 +43,10 @@ def dispute_review_get(*, dispute_id: int, user: User | AnonymousUser | None) ->
     """Reviewers only (NotDisputeReviewer, 403); NotFound for an unknown dispute. Reads the
     chain (see the module docstring)."""
     _require_reviewer(user)
-    dispute = _with_evidence(Dispute.objects.filter(pk=dispute_id)).first()
+    # The attempts are read once: their states, the timeline, the closing warning and the API's
+    # resolutionAttempts all use this prefetch (ResolutionAttempt's Meta ordering).
+    qs = _with_evidence(Dispute.objects.filter(pk=dispute_id))
+    dispute = qs.prefetch_related("resolution_attempts").first()
     if dispute is None:
         raise NotFound(f"Dispute {dispute_id} does not exist.")
     project = dispute.project
