@@ -10,9 +10,7 @@ re-exported here, so `from chainsync import services` and `services.<fn>` name e
 
 from chainsync.services.amounts import (
     args_fetch,
-    creation_amounts,
     creation_args_fetch,
-    fee_rate_at,
     stored_args,
 )
 from chainsync.services.apply import (
@@ -47,14 +45,12 @@ __all__ = [
     "args_fetch",
     "chain_fetch",
     "contract_followed_check",
-    "creation_amounts",
     "creation_args_fetch",
     "event_content_set",
     "event_placed",
     "event_states_save",
     "events_apply",
     "events_batch_apply",
-    "fee_rate_at",
     "stored_args",
     "sync_failure_record",
     "sync_once",

@@ -61,17 +61,6 @@ def offchain_amounts(tx_ids: Iterable[str]) -> dict[str, list[int]]:
     return {tx_id: amounts[pk] for tx_id, pk in funded.items()}
 
 
-def creation_amounts(event: ChainEvent, fee_rate: int) -> list[int] | None:
-    """m1..m4 of one project-created event, from what is stored (None: look the call up)."""
-    args = stored_args([event.tx_id]).get(event.tx_id)
-    gross = create_args_amounts(args)
-    if gross is None:
-        gross = offchain_gross(
-            offchain_amounts([event.tx_id]).get(event.tx_id), event.payload, fee_rate
-        )
-    return gross
-
-
 class FeeRates:
     """The fee rate in force at each pending event: set by the last pending fee-rate-updated
     before it in chain order, else by the applied settings."""
@@ -88,10 +77,6 @@ class FeeRates:
     def at(self, event: ChainEvent) -> int:
         i = bisect.bisect_left(self.places, (event.block_height, event.tx_index))
         return self.rates[i - 1] if i else self.applied
-
-
-def fee_rate_at(event: ChainEvent, contract_id: str) -> int:
-    return FeeRates(contract_id).at(event)
 
 
 def creation_args_fetch(*, client: StacksApiClient, contract_id: str) -> int:
