@@ -12,9 +12,9 @@ from stxworx.errors import ApplicationError
 @admin.register(StoredFile)
 class StoredFileAdmin(ReadOnlyAdmin):
     """Files are written by uploads and the pinning task only; staff may ask for a pin again.
-    No delete, not even for superusers (nor the "delete selected" action): evidence and
-    `ipfs://` submission links cite files by CID, and a deleted record would leave them
-    dangling (and its bytes orphaned in storage)."""
+    No delete (ReadOnlyAdmin's), not even for superusers (nor the "delete selected" action):
+    evidence and `ipfs://` submission links cite files by CID, and a deleted record would leave
+    them dangling (and its bytes orphaned in storage)."""
 
     list_display = [
         "cid",
@@ -29,9 +29,6 @@ class StoredFileAdmin(ReadOnlyAdmin):
     search_fields = ["cid", "sha256", "name", "uploaded_by"]
     readonly_fields = ["download"]
     actions = ["pin_again"]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="bytes")
     def download(self, obj: StoredFile) -> str:
