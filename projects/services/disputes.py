@@ -27,6 +27,7 @@ from projects.errors import (
 )
 from projects.models import Dispute, Evidence, Project, ResolutionAttempt
 from projects.selectors.disputes import dispute_review_link, is_dispute_reviewer, reviewer_addresses
+from projects.services.disputes_chain import _role, _title
 from projects.services.lifecycle import project_lock
 from stxworx.errors import InvalidInput, NotFound
 
@@ -88,14 +89,6 @@ def _tell_reviewers_once(project: Project, dispute: Dispute, type: str, message:
     )
     recipients = [r for r in reviewer_addresses() if r not in waiting]
     _tell(project, dispute, recipients, type, message, dispute_review_link(dispute.pk))
-
-
-def _role(project: Project, address: str) -> str:
-    return "client" if address == project.client_address else "freelancer"
-
-
-def _title(project: Project, dispute: Dispute) -> str:
-    return f"“{project.title}”, milestone {dispute.milestone_number}"
 
 
 # --- the parties --------------------------------------------------------------------------------
