@@ -5,6 +5,7 @@ from __future__ import annotations
 from django_q.models import Schedule
 
 from files import services
+from stxworx import schedules
 
 SWEEP_TASK = "files.tasks.stored_files_pin_sweep"
 
@@ -21,13 +22,5 @@ def stored_files_pin_sweep() -> str:
 
 def schedule_ensure(*, using: str = "default") -> Schedule:
     """Create the sweep's schedule once (idempotent; duplicates from racing migrates go)."""
-    rows = Schedule.objects.using(using).filter(func=SWEEP_TASK).order_by("pk")
-    schedule = rows.first()
-    if schedule is None:
-        schedule = Schedule(func=SWEEP_TASK)
-    else:
-        rows.exclude(pk=schedule.pk).delete()
-    schedule.name = "files: pinning retries and polls"
-    schedule.schedule_type, schedule.minutes, schedule.repeats = Schedule.MINUTES, 1, -1
-    schedule.save(using=using)
-    return schedule
+    name = "files: pinning retries and polls"
+    return schedules.schedule_ensure(func=SWEEP_TASK, name=name, minutes=1, using=using)
