@@ -94,14 +94,19 @@ def _tell_reviewers_once(project: Project, dispute: Dispute, type: str, message:
 # --- the parties --------------------------------------------------------------------------------
 
 
+def _dispute_project_lock(dispute_id: int) -> Project:
+    """Lock the dispute's project (the lock order's first step); NotFound for no such dispute."""
+    project_id = Dispute.objects.filter(pk=dispute_id).values_list("project_id", flat=True).first()
+    if project_id is None:
+        raise NotFound(f"Dispute {dispute_id} does not exist.")
+    return project_lock(project_id)
+
+
 def _party_dispute_lock(dispute_id: int, actor: str) -> tuple[Project, Dispute]:
     """Lock the dispute's project, then the dispute. Someone who may not see the dispute gets
     NotFound as if it did not exist (the parties and reviewers alone may know about a dispute);
     a reviewer, who sees it but is no party, gets NotProjectParty (403)."""
-    project_id = Dispute.objects.filter(pk=dispute_id).values_list("project_id", flat=True).first()
-    if project_id is None:
-        raise NotFound(f"Dispute {dispute_id} does not exist.")
-    project = project_lock(project_id)
+    project = _dispute_project_lock(dispute_id)
     if not project.is_party(actor):
         if actor in reviewer_addresses():
             raise NotProjectParty("Only the project's client and freelancer can do this.")
@@ -195,10 +200,7 @@ def dispute_resolution_record(
         raise NotDisputeReviewer("Only dispute reviewers can resolve disputes.")
     if not rationale.strip():
         raise InvalidInput("Write the rationale before resolving.", field="rationale")
-    project_id = Dispute.objects.filter(pk=dispute_id).values_list("project_id", flat=True).first()
-    if project_id is None:
-        raise NotFound(f"Dispute {dispute_id} does not exist.")
-    project_lock(project_id)
+    _dispute_project_lock(dispute_id)
     dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
     _require_open(dispute)
     tx_id = tx_id.lower()
