@@ -8,6 +8,10 @@ from django.db import models
 
 from chainsync.fields import U128Field
 
+# Events in chain order (block, tx in it, print in the tx), and newest first.
+CHAIN_ORDER = ("block_height", "tx_index", "event_index")
+NEWEST_FIRST = tuple(f"-{column}" for column in CHAIN_ORDER)
+
 
 class ChainTransaction(models.Model):
     """A call to the escrow contract, as the API reported it (success or aborted)."""
@@ -68,14 +72,12 @@ class ChainEvent(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["state", "block_height", "tx_index", "event_index"],
+                fields=["state", *CHAIN_ORDER],
                 name="chain_event_order",
             ),
-            models.Index(
-                fields=["block_height", "tx_index", "event_index"], name="chain_event_chain_order"
-            ),
+            models.Index(fields=list(CHAIN_ORDER), name="chain_event_chain_order"),
         ]
-        ordering = ["block_height", "tx_index", "event_index"]
+        ordering = list(CHAIN_ORDER)
 
     def __str__(self) -> str:
         return f"{self.event_name} {self.tx_id[:12]}…#{self.event_index}"

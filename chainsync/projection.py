@@ -19,6 +19,7 @@ from django.db.models import Q
 from chainsync.bulk import instances_insert, model_new, rows_update
 from chainsync.clarity import clarity_decode
 from chainsync.models import (
+    NEWEST_FIRST,
     ChainDispute,
     ChainEvent,
     ChainMilestone,
@@ -338,7 +339,7 @@ def fee_rate_in_force(tx_id: str) -> int:
     rate = (
         ChainEvent.objects.filter(before, event_name="fee-rate-updated", canonical=True)
         .exclude(state=ChainEvent.State.FAILED)
-        .order_by("-block_height", "-tx_index", "-event_index")
+        .order_by(*NEWEST_FIRST)
         .values_list("payload", flat=True)
         .first()
     )

@@ -13,12 +13,18 @@ from django.db.models import Q, QuerySet
 
 from chainsync import record, services
 from chainsync.client import StacksApiClient
-from chainsync.models import ChainEvent, ChainProject, ContractSettings, SyncState
+from chainsync.models import (
+    CHAIN_ORDER,
+    NEWEST_FIRST,
+    ChainEvent,
+    ChainProject,
+    ContractSettings,
+    SyncState,
+)
 from chainsync.projection import settings_get
 from projects import services as projects_services
 from projects.models import Project
 
-CHAIN_ORDER = ("block_height", "tx_index", "event_index")
 REPLAY_BATCH = 2000  # as events_apply's batches
 PENDING = ChainEvent.State.PENDING
 # Statuses only the chain gives (or, for pending, a funding tx recorded): the ones a reset undoes.
@@ -109,7 +115,7 @@ def cursor_repair(*, contract_id: str) -> None:
     processed = ChainEvent.objects.filter(canonical=True).exclude(state=PENDING)
     if processed.filter(block_hash=state.last_indexed_hash).exists():
         return
-    newest = processed.order_by(*(f"-{column}" for column in CHAIN_ORDER)).first()
+    newest = processed.order_by(*NEWEST_FIRST).first()
     state.last_indexed_height = newest.block_height if newest else 0
     state.last_indexed_hash = newest.block_hash if newest else ""
     state.save(update_fields=["last_indexed_height", "last_indexed_hash"])

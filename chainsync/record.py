@@ -26,7 +26,7 @@ from django.db.models import Min, QuerySet
 
 from chainsync import services
 from chainsync.client import StacksApiClient, TxSummary
-from chainsync.models import ChainEvent, ChainTransaction, SyncState
+from chainsync.models import NEWEST_FIRST, ChainEvent, ChainTransaction, SyncState
 
 ORPHANED = "pending"  # what the API says of an orphaned tx: back in the mempool
 CONTRACT = None  # the key of the contract's own events (settings, audit) in `Changes`
@@ -188,11 +188,7 @@ def _markers_below(state: SyncState, height: int) -> None:
     walk reads everything above them again, skipping what is stored."""
     below = {"canonical": True, "block_height__lt": height}
     tx = ChainTransaction.objects.filter(**below).order_by("-block_height", "-tx_index").first()
-    event = (
-        ChainEvent.objects.filter(**below)
-        .order_by("-block_height", "-tx_index", "-event_index")
-        .first()
-    )
+    event = ChainEvent.objects.filter(**below).order_by(*NEWEST_FIRST).first()
     state.newest_tx = tx.tx_id if tx else ""
     state.newest_event = f"{event.tx_id}:{event.event_index}" if event else ""
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection
 
 from chainsync.client import StacksApiClient
-from chainsync.models import ChainEvent, ChainTransaction
+from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction
 from chainsync.projection import (
     MAX_SLOTS,
     create_args_amounts,
@@ -22,7 +22,6 @@ from chainsync.projection import (
 from projects.models import Milestone, Project
 
 CHUNK = 500
-CHAIN_ORDER = ("block_height", "tx_index", "event_index")
 
 
 def offchain_gross(
@@ -93,7 +92,7 @@ def creation_args_fetch(*, client: StacksApiClient, contract_id: str) -> int:
                 canonical=True,
                 pk__gt=after,
             )
-            .only("pk", "tx_id", "payload", "block_height", "tx_index", "event_index")
+            .only("pk", "tx_id", "payload", *CHAIN_ORDER)
             .order_by("pk")[:CHUNK]
         )
         unknown = _unknown(chunk, rates)

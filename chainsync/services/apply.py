@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chainsync.models import ChainEvent, SyncState
+from chainsync.models import CHAIN_ORDER, ChainEvent, SyncState
 from chainsync.offchain import Offchain
 from chainsync.projection import (
     AUDIT_ONLY,
@@ -27,7 +27,6 @@ from chainsync.projection import (
 )
 from chainsync.services.amounts import offchain_gross, stored_args
 
-CHAIN_ORDER = ("block_height", "tx_index", "event_index")
 CHUNK = 500  # ids per `IN (...)`
 # Events per batch (and per transaction): the projection rows a batch reads are shared by more
 # of its events the larger it is (some 300 projects are open at once in the bench's history).
