@@ -74,6 +74,7 @@ from chainsync.client.transport import HttpTransport
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_Fetch = Callable[[str | None], tuple[tuple[T, ...], str | None]]  # cursor -> rows, older cursor
 
 
 class StacksApiClient(HttpTransport):
@@ -199,15 +200,7 @@ class StacksApiClient(HttpTransport):
     ) -> Iterator[tuple[TxSummary, ...]]:
         """Pages of a principal's txs from the head to older ones (each newest first), one request
         each, so a caller can store them as they come and stop when it reaches what it knows."""
-        cursor: str | None = None
-        while True:
-            page = self.principal_transactions(principal_id, cursor=cursor, limit=limit)
-            if not page.results:
-                return
-            yield page.results
-            if page.older_cursor is None:
-                return
-            cursor = page.older_cursor
+        yield from _cursor_pages(self._principal_fetch(principal_id, limit))
 
     def contract_log_pages(
         self, contract_id: str, *, limit: int = LOGS_MAX_LIMIT
@@ -239,12 +232,9 @@ class StacksApiClient(HttpTransport):
         limit: int = PRINCIPAL_TXS_MAX_LIMIT,
     ) -> list[TxSummary]:
         """Txs newer than the newest one `known` accepts (or all), oldest first, no duplicates."""
-
-        def fetch(cursor: str | None) -> tuple[tuple[TxSummary, ...], str | None]:
-            page = self.principal_transactions(principal_id, cursor=cursor, limit=limit)
-            return page.results, page.older_cursor
-
-        return _walk_cursor(fetch, known, key=lambda tx: tx.tx_id)
+        return _walk_cursor(
+            self._principal_fetch(principal_id, limit), known, key=lambda tx: tx.tx_id
+        )
 
     # --- read-only calls ---
 
@@ -273,6 +263,13 @@ class StacksApiClient(HttpTransport):
         return _parse(CALL_READ, _call_read_result, data)
 
     # --- internals: endpoints ---
+
+    def _principal_fetch(self, principal_id: str, limit: int) -> _Fetch[TxSummary]:
+        def fetch(cursor: str | None) -> tuple[tuple[TxSummary, ...], str | None]:
+            page = self.principal_transactions(principal_id, cursor=cursor, limit=limit)
+            return page.results, page.older_cursor
+
+        return fetch
 
     def _contract_logs_v2(self, contract_id: str, cursor: str | None, limit: int) -> LogPage:
         params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
@@ -366,7 +363,7 @@ def _overlap(limit: int) -> int:
 
 
 def _walk_cursor(
-    fetch: Callable[[str | None], tuple[tuple[T, ...], str | None]],
+    fetch: _Fetch[T],
     known: Callable[[T], bool] | None,
     key: Callable[[T], Any],
 ) -> list[T]:
@@ -375,12 +372,22 @@ def _walk_cursor(
     A cursor is a chain position, not a rank, so rows added at the head never shift older pages.
     """
     collected: dict[Any, T] = {}
-    cursor: str | None = None
-    while True:
-        rows, cursor = fetch(cursor)
+    for rows in _cursor_pages(fetch):
         for row in rows:
             if known is not None and known(row):
                 return list(reversed(collected.values()))
             collected.setdefault(key(row), row)
-        if cursor is None or not rows:
-            return list(reversed(collected.values()))
+    return list(reversed(collected.values()))
+
+
+def _cursor_pages(fetch: _Fetch[T]) -> Iterator[tuple[T, ...]]:
+    """The pages `fetch` returns, from the head (cursor None) along the older-cursors, one
+    request each, until an empty page or one without an older cursor."""
+    cursor: str | None = None
+    while True:
+        rows, cursor = fetch(cursor)
+        if not rows:
+            return
+        yield rows
+        if cursor is None:
+            return
