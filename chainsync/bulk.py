@@ -4,11 +4,15 @@ and PostgreSQL (INSERT ... ON CONFLICT, executemany)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.utils import timezone
 
+T = TypeVar("T")
+CHUNK = 500  # ids per `IN (...)`: well under SQLite's bound-parameter limit
 PAGE_ROWS = 100  # rows per INSERT: 1,700 parameters at most (SQLite allows 32,766)
 # Columns whose Python value (str, int, bool) is already what both drivers take: passed as is.
 PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
@@ -74,6 +78,13 @@ def rows_insert(
             params += constants
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """`items` in lists of `size` (ids for `IN (...)`, rows for a batch)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 _TEMPLATES: dict[type[Any], tuple[list[Any], dict[str, int], list[tuple[int, Any]]]] = {}

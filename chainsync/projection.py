@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from chainsync.bulk import instances_insert, model_new, rows_update
+from chainsync.bulk import chunks, instances_insert, model_new, rows_update
 from chainsync.clarity import clarity_decode
 from chainsync.models import (
     NEWEST_FIRST,
@@ -165,8 +165,7 @@ class Projection:
         milestones and disputes, deleted disputes, the settings. A few statements per model."""
         new = [self.projects[i] for i in self.new_projects]
         instances_insert(ChainProject, new)
-        for start in range(0, len(new), 500):
-            chunk = new[start : start + 500]
+        for chunk in chunks(new):
             rows = ChainProject.objects.filter(on_chain_id__in=[p.on_chain_id for p in chunk])
             ids = dict(rows.values_list("on_chain_id", "id"))
             for p in chunk:

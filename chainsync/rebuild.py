@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from chainsync import record, services
+from chainsync.bulk import chunks
 from chainsync.client import StacksApiClient
 from chainsync.models import (
     CHAIN_ORDER,
@@ -175,7 +176,7 @@ def _replay(
 ) -> RebuildResult:
     applied = failed = 0
     blocked = False
-    for chunk in record.chunks(pks, REPLAY_BATCH):
+    for chunk in chunks(pks, REPLAY_BATCH):
         rows = ChainEvent.objects.in_bulk(chunk)
         batch = [rows[pk] for pk in chunk]
         # Notifying only for the events in `fresh` (never applied before).

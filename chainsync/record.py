@@ -15,22 +15,21 @@ changed) and, between the tail check and the settle after the fetch, kept in the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Min, QuerySet
 
 from chainsync import services
+from chainsync.bulk import CHUNK, chunks
 from chainsync.client import StacksApiClient, TxSummary
 from chainsync.models import NEWEST_FIRST, ChainEvent, ChainTransaction, SyncState
 
 ORPHANED = "pending"  # what the API says of an orphaned tx: back in the mempool
 CONTRACT = None  # the key of the contract's own events (settings, audit) in `Changes`
-CHUNK = 500  # ids per `IN (...)`: well under SQLite's bound-parameter limit
 PLACE_FIELDS = [
     "canonical",
     "block_height",
@@ -68,13 +67,6 @@ class _Stored(NamedTuple):
     tx_index: int
     state: str
     project_id: int | None
-
-
-def chunks(items: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
-    """`items` in lists of `size` (ids for `IN (...)`, rows for a batch)."""
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _state_lock(contract_id: str) -> SyncState:

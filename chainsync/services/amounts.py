@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection
 
+from chainsync.bulk import CHUNK
 from chainsync.client import StacksApiClient
 from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction
 from chainsync.projection import (
@@ -20,8 +21,6 @@ from chainsync.projection import (
     settings_get,
 )
 from projects.models import Milestone, Project
-
-CHUNK = 500
 
 
 def offchain_gross(

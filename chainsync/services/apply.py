@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from chainsync.bulk import chunks
 from chainsync.models import CHAIN_ORDER, ChainEvent, SyncState
 from chainsync.offchain import Offchain
 from chainsync.projection import (
@@ -27,7 +28,6 @@ from chainsync.projection import (
 )
 from chainsync.services.amounts import offchain_gross, stored_args
 
-CHUNK = 500  # ids per `IN (...)`
 # Events per batch (and per transaction): the projection rows a batch reads are shared by more
 # of its events the larger it is (some 300 projects are open at once in the bench's history).
 BATCH = 2000
@@ -182,8 +182,8 @@ def event_states_save(done: list[ChainEvent]) -> int:
         groups.setdefault((event.state, event.error), []).append(event.pk)
     at = done[0].applied_at if done else None
     for (state, error), pks in groups.items():
-        for start in range(0, len(pks), CHUNK):
-            rows = ChainEvent.objects.filter(pk__in=pks[start : start + CHUNK])
+        for chunk in chunks(pks):
+            rows = ChainEvent.objects.filter(pk__in=chunk)
             rows.update(state=state, error=error, applied_at=at)
     return sum(e.state == ChainEvent.State.APPLIED for e in done)
 
