@@ -48,13 +48,22 @@ def stored_file_for_attachment(*, cid: str, field: str) -> StoredFile:
     return _uploaded(normal, field=field, missing=f"No file with CID {normal} was uploaded here")
 
 
+def ipfs_link_target(link: str) -> str | None:
+    """What an `ipfs://` link names (the text after the scheme, slashes around it dropped, not
+    yet checked as a CID); None for any other link."""
+    if not link.lower().startswith(IPFS_SCHEME):
+        return None
+    return link[len(IPFS_SCHEME) :].strip("/")
+
+
 def ipfs_link_cid(link: str) -> str | None:
     """The normalised CID of an `ipfs://<cid>` link; None for any other link or a malformed CID
     (for display: input is checked by ipfs_link_file)."""
-    if not isinstance(link, str) or not link.lower().startswith(IPFS_SCHEME):
+    target = ipfs_link_target(link) if isinstance(link, str) else None
+    if target is None:
         return None
     try:
-        return cid_normalize(link[len(IPFS_SCHEME) :].strip("/"))
+        return cid_normalize(target)
     except InvalidCid:
         return None
 
@@ -65,9 +74,9 @@ def ipfs_link_file(link: str, *, field: str = "submissionLink") -> StoredFile | 
 
     Raises InvalidInput on `field` for an `ipfs://` link whose CID is malformed or was never
     uploaded here (the backend vouches only for bytes it holds and re-hashes)."""
-    if not link.lower().startswith(IPFS_SCHEME):
+    target = ipfs_link_target(link)
+    if target is None:
         return None
-    target = link[len(IPFS_SCHEME) :].strip("/")
     try:
         normal = cid_normalize(target)
     except InvalidCid as exc:

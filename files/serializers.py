@@ -9,7 +9,7 @@ from rest_framework import serializers
 from files.cid import InvalidCid, cid_normalize
 from files.conf import gateway_url
 from files.models import StoredFile
-from files.selectors import IPFS_SCHEME
+from files.selectors import IPFS_SCHEME, ipfs_link_target
 from stxworx.serializers import StrictSerializer
 
 
@@ -84,13 +84,14 @@ class DeliverableLinkField(serializers.CharField):
 
     def to_internal_value(self, data: Any) -> str:
         link = super().to_internal_value(data)
-        if not link.lower().startswith(IPFS_SCHEME):
+        target = ipfs_link_target(link)
+        if target is None:
             try:
                 self.url_validator(link)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError(exc.messages) from None
             return link
         try:
-            return f"{IPFS_SCHEME}{cid_normalize(link[len(IPFS_SCHEME) :].strip('/'))}"
+            return f"{IPFS_SCHEME}{cid_normalize(target)}"
         except InvalidCid as exc:
             raise serializers.ValidationError(f"Not an ipfs://<cid> link: {exc}") from None
