@@ -4,12 +4,11 @@ down, and the projects the tests fund."""
 from __future__ import annotations
 
 from chainsync import services
-from chainsync.client import StacksApiClient
 from projects.models import Project
-from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, HiroServer
+from tests.chainsync import scenarios
+from tests.chainsync.hiro_server import CLIENT, FREELANCER, STX, HiroServer
 from tests.chainsync.scenarios import fund, pending_project
 
-STX = 1_000_000
 CONFIRMATIONS = 6
 PROJECT_KEYS = {
     "onChainId",
@@ -43,8 +42,7 @@ EVENT_KEYS = {
 
 
 def sync(hiro: HiroServer) -> services.SyncResult:
-    api = StacksApiClient(hiro.url, rate_limit=0, max_retries=2, backoff_base=0.01)
-    return services.sync_once(client=api, contract_id=ESCROW_CONTRACT)
+    return scenarios.sync(scenarios.api_client(hiro))
 
 
 def api_down(settings) -> None:
