@@ -65,11 +65,7 @@ def _amount(obj: Any, key: str) -> int:
 def _hex_of(obj: Any, key: str, *, optional: bool = False) -> str | None:
     """The `hex` of a `{hex, repr}` Clarity value, checked to decode."""
     value = _field(obj, key, dict, optional=optional)
-    if value is None:
-        return None
-    text = _str(value, "hex")
-    clarity_decode(text)
-    return text
+    return None if value is None else _arg_hex(value)
 
 
 def _rows(obj: Any, key: str) -> list[Any]:
@@ -225,6 +221,7 @@ def _contract_call(call: Any) -> ContractCall | None:
 
 
 def _arg_hex(arg: Any) -> str:
+    """The `hex` of one `{hex, repr}` Clarity value, checked to decode."""
     text = _str(arg, "hex")
     clarity_decode(text)
     return text
