@@ -73,7 +73,7 @@ def projection_rebuild(
     if ids == []:
         return NOTHING
     with transaction.atomic():
-        SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)
+        services.sync_state_lock(contract_id=contract_id)
         replay = _replay_set(ids)
         order = list(replay.order_by(*CHAIN_ORDER).values_list("pk", "state"))
         fresh = {pk for pk, state in order if state == PENDING} if notify_new else set()

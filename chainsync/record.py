@@ -69,10 +69,6 @@ class _Stored(NamedTuple):
     project_id: int | None
 
 
-def _state_lock(contract_id: str) -> SyncState:
-    return SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)[0]
-
-
 # --- what the tail check saw ------------------------------------------------------------------
 
 
@@ -110,7 +106,7 @@ def fork_record(
     below the lowest block involved, so the next walk re-reads everything above it. What changed
     is added to the sync state's `reorg_due` for the settle after the fetch. Counts a reorg."""
     with transaction.atomic():
-        state = _state_lock(contract_id)
+        state = services.sync_state_lock(contract_id=contract_id)
         involved = {*orphaned, *(s.tx_id for s in sightings if s.mined is not None)}
         rows = ChainTransaction.objects.filter(tx_id__in=involved)
         lowest = rows.aggregate(lowest=Min("block_height"))["lowest"]
@@ -280,7 +276,7 @@ def snapshot_reconcile(snapshot: Snapshot, *, contract_id: str) -> Changes:
     their (new) blocks, unlisted ones orphaned; events added, moved, re-read or orphaned; the
     fetch markers at the snapshot's tip. History is kept (nothing is deleted) and rows above
     the tip are left to the indexer. Runs in the caller's transaction; returns what changed."""
-    state = _state_lock(contract_id)
+    state = services.sync_state_lock(contract_id=contract_id)
     services.transactions_store(snapshot.txs)
     listed = {t.tx_id for t in snapshot.txs}
     _txs_flag(listed, snapshot.tip_height)

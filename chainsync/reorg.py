@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Max, Q
 
-from chainsync import rebuild, record
+from chainsync import rebuild, record, services
 from chainsync.client import (
     Block,
     StacksApiBadResponse,
@@ -233,7 +233,7 @@ def changes_settle(*, contract_id: str, changes: record.Changes, notify: bool) -
     their usual news; with `notify`, both parties of each off-chain project linked to a project
     where an applied event was undone get chain_reorg. Clears what was due. Runs in the
     caller's transaction."""
-    state = SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)[0]
+    state = services.sync_state_lock(contract_id=contract_id)
     changes.update(record.due_of(state))
     changes.undone |= record.undone_marked()
     scope = changes.touched | changes.undone

@@ -26,6 +26,7 @@ from chainsync.services.fetch import (
     event_content_set,
     event_placed,
     sync_state_get,
+    sync_state_lock,
     transactions_store,
 )
 from chainsync.services.poll import (
@@ -55,5 +56,6 @@ __all__ = [
     "sync_failure_record",
     "sync_once",
     "sync_state_get",
+    "sync_state_lock",
     "transactions_store",
 ]

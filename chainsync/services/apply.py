@@ -27,6 +27,7 @@ from chainsync.projection import (
     on_settings,
 )
 from chainsync.services.amounts import offchain_gross, stored_args
+from chainsync.services.fetch import sync_state_lock
 
 # Events per batch (and per transaction): the projection rows a batch reads are shared by more
 # of its events the larger it is (some 300 projects are open at once in the bench's history).
@@ -105,7 +106,7 @@ def events_apply(*, contract_id: str, batch_size: int = BATCH, notify: bool = Tr
     applied = failed = 0
     while True:
         with transaction.atomic():
-            state = SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)[0]
+            state = sync_state_lock(contract_id=contract_id)
             rows = ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True)
             batch = [
                 BatchEvent(values)

@@ -42,6 +42,11 @@ def sync_state_get(*, contract_id: str) -> SyncState:
     return state
 
 
+def sync_state_lock(*, contract_id: str) -> SyncState:
+    """The contract's sync state, created if need be, locked for the caller's transaction."""
+    return SyncState.objects.select_for_update().get_or_create(contract_id=contract_id)[0]
+
+
 def _height_of(tx_id: str) -> int:
     if not tx_id:
         return -1
