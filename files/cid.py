@@ -29,7 +29,10 @@ def cid_parse(text: str) -> CID:
 
 def cid_normalize(text: str) -> str:
     """`text` as a CIDv1 in base32 (a CIDv0 becomes its v1 twin). Raises InvalidCid."""
-    cid = cid_parse(text)
+    return _v1_base32(cid_parse(text))
+
+
+def _v1_base32(cid: CID) -> str:
     if cid.version == 0:
         cid = cid.set(version=1)
     return str(cid.set(base="base32"))
@@ -66,5 +69,4 @@ def cid_dag_pb_v0(digest: bytes) -> bytes:
 
 def cid_text(binary: bytes) -> str:
     """A binary CID as text: CIDv1, base32 (a CIDv0 becomes its v1 twin)."""
-    cid = CID.decode(binary)
-    return str((cid.set(version=1) if cid.version == 0 else cid).set(base="base32"))
+    return _v1_base32(CID.decode(binary))
