@@ -76,17 +76,17 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def _camel_details(detail: Any) -> Any:
+def _plain_details(detail: Any) -> Any:
     """DRF validation details as plain data. Input fields are declared in camelCase already, and
     the keys of a client's own dictionaries must come back as sent: only DRF's own key is
     renamed."""
     if isinstance(detail, dict):
         return {
-            ("nonFieldErrors" if key == "non_field_errors" else str(key)): _camel_details(value)
+            ("nonFieldErrors" if key == "non_field_errors" else str(key)): _plain_details(value)
             for key, value in detail.items()
         }
     if isinstance(detail, list):
-        return [_camel_details(item) for item in detail]
+        return [_plain_details(item) for item in detail]
     return str(detail)
 
 
@@ -134,7 +134,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
     if isinstance(exc, drf.ValidationError):
-        details = _camel_details(exc.detail)
+        details = _plain_details(exc.detail)
         return Response(
             error_body("validation_error", _first_message(details), details), status=400
         )
