@@ -301,6 +301,11 @@ def dispute_resolution_call(*, dispute: Dispute) -> dict[str, Any]:
 
     project, contract = dispute.project, escrow_contract_id()
     sbtc = project.token == "sBTC"
+    owner, token = (
+        ContractSettings.objects.filter(contract_id=contract)
+        .values_list("owner", "sbtc_contract")
+        .first()
+    ) or ("", "")
     call: dict[str, Any] = {
         "contract": contract,
         "functionName": "admin-resolve-dispute-sbtc" if sbtc else "admin-resolve-dispute-stx",
@@ -310,31 +315,15 @@ def dispute_resolution_call(*, dispute: Dispute) -> dict[str, Any]:
         "network": settings.STACKS_NETWORK,
         # Who may sign: the owner the contract's events named, else its deployer (the owner at
         # deploy). Any other wallet's call aborts with ERR-NOT-OWNER (u113) and pays its fee.
-        "owner": _contract_owner(contract),
+        "owner": owner or contract.split(".")[0],
         "problem": None,
     }
     if project.on_chain_id is None:
         call["problem"] = "The project is not linked to an on-chain escrow."
     elif sbtc:
-        token = (
-            ContractSettings.objects.filter(contract_id=contract)
-            .values_list("sbtc_contract", flat=True)
-            .first()
-        )
         call["tokenContract"] = token or None
         if not token:
             call["problem"] = (
                 "The contract's sBTC token is not known yet (no sbtc-contract-updated)."
             )
     return call
-
-
-def _contract_owner(contract: str) -> str:
-    from chainsync.models import ContractSettings
-
-    owner = (
-        ContractSettings.objects.filter(contract_id=contract)
-        .values_list("owner", flat=True)
-        .first()
-    )
-    return owner or contract.split(".")[0]
