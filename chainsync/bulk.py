@@ -119,25 +119,34 @@ def instances_insert(model: type[Any], rows: list[Any]) -> None:
 
 
 def rows_update(model: type[Any], rows: list[Any], fields: list[str]) -> None:
-    """Write `fields` of these stored rows (instances with a pk): one `UPDATE ... WHERE id = %s`
-    run for all of them at once (executemany), each value prepared by its field only when the
-    driver would not take it as it is. Much cheaper than bulk_update's CASE per field or
-    bulk_create's upsert, which run every value of every row through the SQL compiler."""
+    """Write `fields` of these stored rows (instances with a pk), with values_update."""
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    values = [(*(getattr(row, name) for name in attnames), row.pk) for row in rows]
+    values_update(model, fields, values)
+
+
+def values_update(
+    model: type[Any], fields: list[str], rows: list[tuple[Any, ...]], *, key: str = "pk"
+) -> None:
+    """Write `fields` of stored rows given as tuples (the fields' values, then the row's `key`):
+    one `UPDATE ... WHERE key = %s` run for all of them at once (executemany), each value
+    prepared by its field only when the driver would not take it as it is. Much cheaper than
+    bulk_update's CASE per field or bulk_create's upsert, which run every value of every row
+    through the SQL compiler."""
     if not rows:
         return
     meta, quote = model._meta, connection.ops.quote_name
     targets = [meta.get_field(name) for name in fields]
+    where = meta.pk if key == "pk" else meta.get_field(key)
     sets = ", ".join(f"{quote(f.column)} = %s" for f in targets)
-    sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
-    prepared = [None if isinstance(f, PLAIN) else f for f in targets]
-    params = [
-        [_value(row, f, p) for f, p in zip(targets, prepared, strict=True)] + [row.pk]
-        for row in rows
-    ]
+    sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(where.column)} = %s"  # noqa: S608
+    prepared = [(i, f) for i, f in enumerate(targets) if not isinstance(f, PLAIN)]
+    params = []
+    for row in rows:
+        if prepared:
+            row = list(row)
+            for i, f in prepared:
+                row[i] = f.get_db_prep_save(row[i], connection)
+        params.append(row)
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-def _value(row: Any, field: Any, prepare: Any) -> Any:
-    value = getattr(row, field.attname)
-    return value if prepare is None else prepare.get_db_prep_save(value, connection)

@@ -9,9 +9,7 @@ import bisect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import connection
-
-from chainsync.bulk import CHUNK
+from chainsync.bulk import CHUNK, values_update
 from chainsync.client import StacksApiClient
 from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction
 from chainsync.projection import (
@@ -125,14 +123,5 @@ def args_fetch(*, client: StacksApiClient, tx_id: str) -> None:
 
 def args_store(found: Mapping[str, list[str]]) -> None:
     """Store looked-up call arguments on their (stored) transactions: one UPDATE run for all."""
-    if not found:
-        return
-    meta, quote = ChainTransaction._meta, connection.ops.quote_name
-    field = meta.get_field("function_args")
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {quote(field.column)} = %s "  # noqa: S608
-        f"WHERE {quote(meta.get_field('tx_id').column)} = %s"
-    )
-    params = [(field.get_db_prep_save(args, connection), tx_id) for tx_id, args in found.items()]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    rows = [(args, tx_id) for tx_id, args in found.items()]
+    values_update(ChainTransaction, ["function_args"], rows, key="tx_id")
