@@ -68,10 +68,6 @@ def milestone_fees(gross: list[int], fee_rate: int) -> list[int]:
     return [m * fee_rate // FEE_DENOMINATOR for m in gross]
 
 
-def _amount(value: Any) -> int:
-    return int(value)  # u128 beyond 2**53 are stored as decimal strings (json_safe)
-
-
 def _int(payload: dict[str, Any], key: str) -> int:
     return int(payload[key])  # u128 beyond 2**53 are stored as decimal strings (json_safe)
 
@@ -235,9 +231,9 @@ def on_project_created(
         client=p["client"],
         freelancer=p["freelancer"],
         token=p["token"],
-        gross_amount=_amount(p["gross-amount"]),
-        total_amount=_amount(p["net-escrow"]),
-        fee_paid=_amount(p["fee-collected"]),
+        gross_amount=_int(p, "gross-amount"),
+        total_amount=_int(p, "net-escrow"),
+        fee_paid=_int(p, "fee-collected"),
         num_milestones=int(p["num-milestones"]),
         created_tx=event.tx_id,
         created_block_height=event.block_height,
@@ -356,7 +352,7 @@ def on_dispute_resolved(projection: Projection, event: ChainEvent) -> Applied:
 
 def _refund(projection: Projection, event: ChainEvent, key: str) -> Applied:
     project = projection.project(event)
-    amount = _amount(event.payload[key])
+    amount = _int(event.payload, key)
     project.refunded, project.refunded_amount = True, amount
     projection.changed_projects.add(project.on_chain_id)
     for dispute in projection.open_disputes(project):
