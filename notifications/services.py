@@ -37,6 +37,33 @@ def _group_send(group: str, event: dict[str, Any]) -> None:
         logger.exception("push to %s failed; the client gets it on resume", group)
 
 
+@dataclass(frozen=True)
+class NotificationDraft:
+    recipient: str
+    type: str
+    message: str
+    project_id: int | None = None
+    link: str = ""
+    payload: dict[str, Any] | None = None
+
+    def row(self) -> Notification:
+        """The unsaved row: the message cut to its column's 500 characters, no payload {}."""
+        return Notification(
+            recipient=self.recipient,
+            type=self.type,
+            message=self.message[:500],
+            project_id=self.project_id,
+            link=self.link,
+            payload=self.payload or {},
+        )
+
+
+def _created_event(notification: Notification) -> tuple[str, dict[str, Any]]:
+    """The push of a new notification: its recipient's group and the event."""
+    event = {"type": NOTIFICATION_CREATED, "notification": notification_wire(notification)}
+    return user_group(notification.recipient), event
+
+
 def notification_create(
     *,
     recipient: str,
@@ -48,27 +75,11 @@ def notification_create(
 ) -> Notification:
     """Persist a notification for `recipient` inside the caller's transaction (it commits or
     rolls back with the change it reports) and push it to the recipient's sockets after commit."""
-    notification = Notification.objects.create(
-        recipient=recipient,
-        type=type,
-        message=message[:500],
-        project_id=project_id,
-        link=link,
-        payload=payload or {},
-    )
-    event = {"type": NOTIFICATION_CREATED, "notification": notification_wire(notification)}
-    transaction.on_commit(lambda: _group_send(user_group(recipient), event))
+    notification = NotificationDraft(recipient, type, message, project_id, link, payload).row()
+    notification.save(force_insert=True)
+    group, event = _created_event(notification)
+    transaction.on_commit(lambda: _group_send(group, event))
     return notification
-
-
-@dataclass(frozen=True)
-class NotificationDraft:
-    recipient: str
-    type: str
-    message: str
-    project_id: int | None = None
-    link: str = ""
-    payload: dict[str, Any] | None = None
 
 
 def notifications_create(*, drafts: list[NotificationDraft]) -> list[Notification]:
@@ -76,24 +87,8 @@ def notifications_create(*, drafts: list[NotificationDraft]) -> list[Notificatio
     of them all after commit."""
     if not drafts:
         return []
-    rows = Notification.objects.bulk_create(
-        Notification(
-            recipient=d.recipient,
-            type=d.type,
-            message=d.message[:500],
-            project_id=d.project_id,
-            link=d.link,
-            payload=d.payload or {},
-        )
-        for d in drafts
-    )
-    sends = [
-        (
-            user_group(n.recipient),
-            {"type": NOTIFICATION_CREATED, "notification": notification_wire(n)},
-        )
-        for n in rows
-    ]
+    rows = Notification.objects.bulk_create(d.row() for d in drafts)
+    sends = [_created_event(n) for n in rows]
     transaction.on_commit(lambda: _group_send_many(sends))
     return rows
 
