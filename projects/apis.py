@@ -128,10 +128,10 @@ class ProjectReviewsApi(APIView):
 # --- disputes -----------------------------------------------------------------------------------
 
 
-def _dispute_response(request: Request, dispute_id: int, code: int = status.HTTP_200_OK):
+def _dispute_response(request: Request, dispute_id: int) -> Response:
     dispute = selectors.dispute_get(dispute_id=dispute_id, user=request.user)
     output = DisputeReviewerOutput if selectors.is_dispute_reviewer(request.user) else DisputeOutput
-    return Response(output(dispute).data, status=code)
+    return Response(output(dispute).data)
 
 
 class ProjectDisputesApi(APIView):
