@@ -23,10 +23,10 @@ from chainsync.models import (
     SyncState,
 )
 from chainsync.projection import settings_get
+from chainsync.services.apply import BATCH  # replayed in events_apply's batches
 from projects import services as projects_services
 from projects.models import Project
 
-REPLAY_BATCH = 2000  # as events_apply's batches
 PENDING = ChainEvent.State.PENDING
 # Statuses only the chain gives (or, for pending, a funding tx recorded): the ones a reset undoes.
 CHAIN_STATUSES = [
@@ -176,7 +176,7 @@ def _replay(
 ) -> RebuildResult:
     applied = failed = 0
     blocked = False
-    for chunk in chunks(pks, REPLAY_BATCH):
+    for chunk in chunks(pks, BATCH):
         rows = ChainEvent.objects.in_bulk(chunk)
         batch = [rows[pk] for pk in chunk]
         # Notifying only for the events in `fresh` (never applied before).
@@ -194,4 +194,4 @@ def _replay(
 
 def _tenth(before: int, after: int, total: int) -> bool:
     """Whether replaying from `before` to `after` of `total` crossed a tenth (long runs only)."""
-    return total > REPLAY_BATCH and (10 * before) // total != (10 * after) // total
+    return total > BATCH and (10 * before) // total != (10 * after) // total
