@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from notifications.events import project_link
 from notifications.models import Notification
-from notifications.services import notification_create
+from notifications.services import notifications_create
 from projects.errors import (
     DisputeNotOpen,
     EvidenceLimitReached,
@@ -27,7 +27,7 @@ from projects.errors import (
 )
 from projects.models import Dispute, Evidence, Project, ResolutionAttempt
 from projects.selectors.disputes import dispute_review_link, is_dispute_reviewer, reviewer_addresses
-from projects.services.disputes_chain import _role, _title
+from projects.services.disputes_chain import _dispute_drafts, _role, _title
 from projects.services.lifecycle import project_lock
 from stxworx.errors import InvalidInput, NotFound
 
@@ -56,15 +56,7 @@ class EvidenceFile:
 def _tell(
     project: Project, dispute: Dispute, recipients: list[str], type: str, message: str, link: str
 ) -> None:
-    for recipient in dict.fromkeys(r for r in recipients if r):
-        notification_create(
-            recipient=recipient,
-            type=type,
-            project_id=project.pk,
-            message=message,
-            link=link,
-            payload={"disputeId": dispute.pk, "milestone": dispute.milestone_number},
-        )
+    notifications_create(drafts=_dispute_drafts(project, dispute, recipients, type, message, link))
 
 
 def _tell_parties(

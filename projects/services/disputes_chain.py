@@ -289,11 +289,23 @@ class DisputeBook:
         else:
             recipients = [project.client_address, project.freelancer_address]
             link = project_link(project.pk)
-        payload = {"disputeId": dispute.pk, "milestone": dispute.milestone_number}
-        return [
-            NotificationDraft(r, news.type, news.message, project.pk, link, payload)
-            for r in dict.fromkeys(r for r in recipients if r)
-        ]
+        return _dispute_drafts(project, dispute, recipients, news.type, news.message, link)
+
+
+def _dispute_drafts(
+    project: Project,
+    dispute: Dispute,
+    recipients: Iterable[str],
+    type: str,
+    message: str,
+    link: str,
+) -> list[NotificationDraft]:
+    """One notification about `dispute` to each recipient (blank ones and repeats dropped)."""
+    payload = {"disputeId": dispute.pk, "milestone": dispute.milestone_number}
+    return [
+        NotificationDraft(r, type, message, project.pk, link, payload)
+        for r in dict.fromkeys(r for r in recipients if r)
+    ]
 
 
 def _unresolved() -> dict[str, Any]:
