@@ -53,8 +53,10 @@ def sync_once(*, client: StacksApiClient, contract_id: str, notify: bool = True)
         applied = ApplyResult(
             applied.applied + more.applied, applied.failed + more.failed, more.blocked, more.lookup
         )
-    _indexed_through(contract_id, fetched)
+    height, block_hash = _indexed_through(fetched)
     SyncState.objects.filter(contract_id=contract_id).update(
+        last_indexed_height=height,
+        last_indexed_hash=block_hash,
         last_success_at=timezone.now(),
         last_error="",
         api_requests=F("api_requests") + probes + client.requests_made - requests_before,
@@ -62,7 +64,7 @@ def sync_once(*, client: StacksApiClient, contract_id: str, notify: bool = True)
     return SyncResult(fetched, lookups + len(looked_up), applied, tail, settled)
 
 
-def _indexed_through(contract_id: str, fetched: FetchResult) -> None:
+def _indexed_through(fetched: FetchResult) -> tuple[int, str]:
     """How far the projection is complete: the tip read by this poll when nothing canonical
     waits, else just below the oldest waiting event (so quiet blocks do not count as lag)."""
     waiting = (
@@ -72,12 +74,8 @@ def _indexed_through(contract_id: str, fetched: FetchResult) -> None:
         .first()
     )
     if waiting is None:
-        height, block_hash = fetched.tip_height, fetched.tip_hash
-    else:
-        height, block_hash = waiting - 1, ""
-    SyncState.objects.filter(contract_id=contract_id).update(
-        last_indexed_height=height, last_indexed_hash=block_hash
-    )
+        return fetched.tip_height, fetched.tip_hash
+    return waiting - 1, ""
 
 
 def contract_followed_check(*, contract_id: str) -> None:
