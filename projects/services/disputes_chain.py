@@ -28,7 +28,7 @@ from notifications.models import Notification
 from notifications.services import NotificationDraft, notifications_create
 from projects.models import Dispute, Project
 from projects.selectors.disputes import dispute_review_link, reviewer_addresses
-from projects.services.lifecycle import project_lock
+from projects.services.lifecycle import _unresolved, project_lock
 from stxworx.errors import InvalidInput, InvalidTransition, NotFound
 
 P = ParamSpec("P")
@@ -306,15 +306,6 @@ def _dispute_drafts(
         NotificationDraft(r, type, message, project.pk, link, payload)
         for r in dict.fromkeys(r for r in recipients if r)
     ]
-
-
-def _unresolved() -> dict[str, Any]:
-    return {
-        "resolved_in_favor_of": "",
-        "close_reason": "",
-        "resolved_tx_id": "",
-        "resolved_at": None,
-    }
 
 
 def _check_close(*, reason: str, in_favor_of: str, **_: Any) -> None:

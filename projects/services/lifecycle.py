@@ -202,17 +202,22 @@ def project_chain_unlink(*, project_id: int) -> Project:
     return project
 
 
+def _unresolved() -> dict[str, Any]:
+    """A dispute's close fields, cleared (void, or open again)."""
+    return {
+        "resolved_in_favor_of": "",
+        "close_reason": "",
+        "resolved_tx_id": "",
+        "resolved_at": None,
+    }
+
+
 def _disputes_void(project: Project) -> None:
     """Every dispute of a project about to be rebuilt from the chain becomes void until the
-    replay finds its filing again (projects.services.disputes.dispute_chain_filed reopens it).
-    Statements, evidence and reviewers' records stay."""
+    replay finds its filing again (projects.services.disputes_chain.dispute_chain_filed reopens
+    it). Statements, evidence and reviewers' records stay."""
     project.disputes.exclude(status=Dispute.Status.VOID).update(
-        status=Dispute.Status.VOID,
-        resolved_in_favor_of="",
-        close_reason="",
-        resolved_tx_id="",
-        resolved_at=None,
-        updated_at=timezone.now(),
+        status=Dispute.Status.VOID, **_unresolved(), updated_at=timezone.now()
     )
 
 
