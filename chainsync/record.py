@@ -27,18 +27,10 @@ from chainsync import services
 from chainsync.bulk import CHUNK, chunks
 from chainsync.client import StacksApiClient, TxSummary
 from chainsync.models import NEWEST_FIRST, ChainEvent, ChainTransaction, SyncState
+from chainsync.services.fetch import EVENT_PLACE_FIELDS
 
 ORPHANED = "pending"  # what the API says of an orphaned tx: back in the mempool
 CONTRACT = None  # the key of the contract's own events (settings, audit) in `Changes`
-PLACE_FIELDS = [
-    "canonical",
-    "block_height",
-    "block_hash",
-    "burn_block_height",
-    "tx_index",
-    "sender",
-    "function_name",
-]
 
 Progress = Callable[[str], None]
 
@@ -343,7 +335,7 @@ def _events_sync(
                 moved.append(services.event_placed(ChainEvent(pk=row.pk), tx))
                 changes.touched.add(row.project_id)
     ChainEvent.objects.bulk_create(new)
-    ChainEvent.objects.bulk_update(moved, PLACE_FIELDS, batch_size=CHUNK)
+    ChainEvent.objects.bulk_update(moved, EVENT_PLACE_FIELDS, batch_size=CHUNK)
     return changes
 
 

@@ -26,6 +26,15 @@ TX_PLACE_FIELDS = [
     "tx_index",
     "status",
 ]
+EVENT_PLACE_FIELDS = [  # what event_placed sets
+    "canonical",
+    "block_height",
+    "block_hash",
+    "burn_block_height",
+    "tx_index",
+    "sender",
+    "function_name",
+]
 
 
 @dataclass(frozen=True)
