@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from rest_framework.exceptions import ValidationError
 
+from projects.errors import NotDisputeReviewer
 from projects.models import (
     Agreement,
     Dispute,
@@ -291,10 +292,10 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
         return redirect("admin:projects_dispute_review", int(object_id))
 
     def review_view(self, request: HttpRequest, dispute_id: int) -> HttpResponse:
-        if not is_dispute_reviewer(request.user):
-            raise PermissionDenied
-        try:
+        try:  # checks the reviewer first (NotDisputeReviewer)
             review = dispute_review_get(dispute_id=dispute_id, user=request.user)
+        except NotDisputeReviewer:
+            raise PermissionDenied from None
         except NotFound:
             raise Http404 from None
         context = {
