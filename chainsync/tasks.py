@@ -9,6 +9,7 @@ from django_q.models import Schedule
 
 from chainsync.client import StacksApiError, chainsync_settings, stacks_api_client
 from chainsync.verify import projection_reconcile
+from stxworx import schedules
 
 logger = logging.getLogger("chainsync.indexer")
 RECONCILE_TASK = "chainsync.tasks.chain_reconcile"
@@ -37,13 +38,5 @@ def schedule_ensure(*, using: str = "default") -> Schedule:
     """Create the reconciliation schedule, or bring it to the configured interval
     (`CHAINSYNC["VERIFY_MINUTES"]`, default 5). Idempotent: one schedule, however often run."""
     minutes = int(chainsync_settings().get("VERIFY_MINUTES", DEFAULT_VERIFY_MINUTES))
-    rows = Schedule.objects.using(using).filter(func=RECONCILE_TASK).order_by("pk")
-    schedule = rows.first()
-    if schedule is None:
-        schedule = Schedule(func=RECONCILE_TASK)
-    else:
-        rows.exclude(pk=schedule.pk).delete()  # duplicates from a race of two migrates
-    schedule.name = "chainsync: verify and repair the projection"
-    schedule.schedule_type, schedule.minutes, schedule.repeats = Schedule.MINUTES, minutes, -1
-    schedule.save(using=using)
-    return schedule
+    name = "chainsync: verify and repair the projection"
+    return schedules.schedule_ensure(func=RECONCILE_TASK, name=name, minutes=minutes, using=using)
