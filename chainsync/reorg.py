@@ -36,24 +36,18 @@ from chainsync.client import (
     StacksApiGone,
     StacksApiNotFound,
     Transaction,
-    chainsync_settings,
 )
 from chainsync.models import ChainTransaction, SyncState
+from chainsync.selectors.common import confirmations_required
 from notifications.events import project_link
 from notifications.models import Notification
 from notifications.services import notification_create
 from projects.models import Project
 
-DEFAULT_CONFIRMATIONS = 6
-
-
-def confirmations() -> int:
-    return int(chainsync_settings().get("CONFIRMATIONS", DEFAULT_CONFIRMATIONS))
-
 
 def is_final(block_height: int, tip_height: int) -> bool:
     """Whether what a block holds is final with the chain tip at `tip_height`."""
-    return tip_height - block_height >= confirmations()
+    return tip_height - block_height >= confirmations_required()
 
 
 # --- before the fetch: the provisional tail ---------------------------------------------------
@@ -120,7 +114,7 @@ def _tip_floor(contract_id: str) -> int:
 
 def _provisional_txs(tip_height: int) -> dict[int, dict[str, str]]:
     rows = ChainTransaction.objects.filter(
-        canonical=True, block_height__gt=tip_height - confirmations()
+        canonical=True, block_height__gt=tip_height - confirmations_required()
     ).values_list("block_height", "tx_id", "index_block_hash")
     by_height: dict[int, dict[str, str]] = defaultdict(dict)
     for height, tx_id, index_hash in rows:
