@@ -41,7 +41,7 @@ from chainsync.models import ChainTransaction, SyncState
 from chainsync.selectors.common import confirmations_required
 from notifications.events import project_link
 from notifications.models import Notification
-from notifications.services import notification_create
+from notifications.services import NotificationDraft, notifications_create
 from projects.models import Project
 
 
@@ -276,21 +276,22 @@ def _linked(on_chain_ids: list[int]) -> list[tuple[Project, int]]:
 
 
 def _reorg_notify(linked: list[tuple[Project, int]]) -> int:
-    sent = 0
-    for project, on_chain_id in linked:
+    """chain_reorg to both parties of each project: one INSERT and one push after commit."""
+    drafts = [
+        NotificationDraft(
+            recipient=party,
+            type=Notification.Type.CHAIN_REORG,
+            project_id=project.pk,
+            message=(
+                f"“{project.title}”: a chain reorganisation undid part of its on-chain "
+                "history. It now shows what the chain holds."
+            ),
+            link=project_link(project.pk),
+            payload={"onChainId": on_chain_id},
+        )
+        for project, on_chain_id in linked
         for party in dict.fromkeys(
             p for p in (project.client_address, project.freelancer_address) if p
-        ):
-            notification_create(
-                recipient=party,
-                type=Notification.Type.CHAIN_REORG,
-                project_id=project.pk,
-                message=(
-                    f"“{project.title}”: a chain reorganisation undid part of its on-chain "
-                    "history. It now shows what the chain holds."
-                ),
-                link=project_link(project.pk),
-                payload={"onChainId": on_chain_id},
-            )
-            sent += 1
-    return sent
+        )
+    ]
+    return len(notifications_create(drafts=drafts))
