@@ -1,12 +1,28 @@
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a Redis database of its own for the cache: tests clear
+    the cache (FLUSHDB), which would wipe another worker's rate-limit counters mid-test."""
+    from django.conf import settings
+
+    worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    cache = settings.CACHES["default"]
+    if worker and cache["BACKEND"].endswith("RedisCache"):
+        url = urlsplit(cache["LOCATION"])
+        db = int(url.path.strip("/") or 0) + 1 + int(worker[1])
+        cache["LOCATION"] = url._replace(path=f"/{db}").geturl()
 
 
 @pytest.fixture
