@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from chainsync.bulk import chunks, instances_insert, model_new, rows_update
+from chainsync.bulk import instances_insert, model_new, rows_update
 from chainsync.clarity import clarity_decode
 from chainsync.models import (
     NEWEST_FIRST,
@@ -159,14 +159,7 @@ class Projection:
     def save(self) -> None:
         """Write what changed: new projects (then their milestones), changed projects,
         milestones and disputes, deleted disputes, the settings. A few statements per model."""
-        new = [self.projects[i] for i in self.new_projects]
-        instances_insert(ChainProject, new)
-        for chunk in chunks(new):
-            rows = ChainProject.objects.filter(on_chain_id__in=[p.on_chain_id for p in chunk])
-            ids = dict(rows.values_list("on_chain_id", "id"))
-            for p in chunk:
-                p.id = ids[p.on_chain_id]
-                p._state.adding, p._state.db = False, rows.db
+        instances_insert(ChainProject, [self.projects[i] for i in self.new_projects])
         milestones = []
         for i in self.new_projects:
             for m in self.milestones[i].values():
@@ -201,12 +194,15 @@ class Projection:
 
 
 def _milestones_update(projection: Projection, new: set[int]) -> None:
-    rows = [
-        projection.milestones[i][slot]
-        for (i, slot) in sorted(projection.changed_milestones)
-        if i not in new
-    ]
-    rows_update(ChainMilestone, rows, MILESTONE_FIELDS + AMOUNT_FIELDS)
+    """Write the changed milestones of stored projects; their amounts only for those whose
+    amounts changed (a corrected split, rare): the rest skip two u128 columns each."""
+    plain, amounts = [], []
+    for key, fields in sorted(projection.changed_milestones.items()):
+        if key[0] not in new:
+            row = projection.milestones[key[0]][key[1]]
+            (amounts if fields & set(AMOUNT_FIELDS) else plain).append(row)
+    rows_update(ChainMilestone, plain, MILESTONE_FIELDS)
+    rows_update(ChainMilestone, amounts, MILESTONE_FIELDS + AMOUNT_FIELDS)
 
 
 # --- the handlers -------------------------------------------------------------------------------

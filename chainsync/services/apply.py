@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chainsync.bulk import chunks
+from chainsync.bulk import pks_update
 from chainsync.models import CHAIN_ORDER, ChainEvent, SyncState
 from chainsync.offchain import Offchain
 from chainsync.projection import (
@@ -183,9 +183,7 @@ def event_states_save(done: list[ChainEvent]) -> int:
         groups.setdefault((event.state, event.error), []).append(event.pk)
     at = done[0].applied_at if done else None
     for (state, error), pks in groups.items():
-        for chunk in chunks(pks):
-            rows = ChainEvent.objects.filter(pk__in=chunk)
-            rows.update(state=state, error=error, applied_at=at)
+        pks_update(ChainEvent, pks, state=state, error=error, applied_at=at)
     return sum(e.state == ChainEvent.State.APPLIED for e in done)
 
 
