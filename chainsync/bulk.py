@@ -24,13 +24,16 @@ def preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     """How a value of `field` goes to the driver: None when it goes as it is (PLAIN), else a
     function. That is the field's own get_db_prep_save, but for the u128 amounts when the value
     is an int in range: then what U128Field itself gives (zero-padded text on SQLite, the int on
-    PostgreSQL), without its validation chain (tens of thousands of amounts per batch)."""
+    PostgreSQL), without its validation chain (tens of thousands of amounts per batch), and for
+    keys to an auto pk when the value is an int or None: as it is."""
     if isinstance(field, PLAIN):
         return None
 
     def careful(value: Any) -> Any:
         return field.get_db_prep_save(value, connection)
 
+    if isinstance(field, models.ForeignKey) and isinstance(field.target_field, models.AutoField):
+        return _int_or(careful)
     if not isinstance(field, U128Field):
         return careful
     postgres = connection.vendor == "postgresql"
@@ -41,6 +44,15 @@ def preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
         return value if postgres else str(value).zfill(U128_DIGITS)
 
     return u128
+
+
+def _int_or(careful: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A key to an auto pk: an int (or None) goes as it is, as the target field would give it."""
+
+    def key(value: Any) -> Any:
+        return value if value is None or type(value) is int else careful(value)
+
+    return key
 
 
 def _prepared(row: tuple[Any, ...], preparers: list[tuple[int, Callable[[Any], Any]]]) -> Any:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chainsync.bulk import CHUNK, PAGE_ROWS, instances_insert, model_new, pks_update, preparer
 from chainsync.fields import U128_MAX
-from chainsync.models import ChainEvent, ChainProject
+from chainsync.models import ChainEvent, ChainMilestone, ChainProject
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,14 @@ def outcome(prepare: Any, value: Any) -> tuple[str, Any]:
 @pytest.mark.parametrize("value", VALUES, ids=repr)
 def test_a_u128_amount_is_prepared_as_the_field_prepares_it(value: Any) -> None:
     field = ChainProject._meta.get_field("gross_amount")
+    fast = preparer(field)
+    assert fast is not None
+    assert outcome(fast, value) == outcome(lambda v: field.get_db_prep_save(v, connection), value)
+
+
+@pytest.mark.parametrize("value", [None, 0, 7, 2**40, "7", True, Decimal(3)], ids=repr)
+def test_a_key_is_prepared_as_the_field_prepares_it(value: Any) -> None:
+    field = ChainMilestone._meta.get_field("project")
     fast = preparer(field)
     assert fast is not None
     assert outcome(fast, value) == outcome(lambda v: field.get_db_prep_save(v, connection), value)
