@@ -110,8 +110,16 @@ def c32check_decode(text: str) -> tuple[int, bytes]:
 # --- addresses ----------------------------------------------------------------------------
 
 
+def address_from_hash160(version: int, h160: bytes | bytearray | memoryview) -> str:
+    """The address of a hash160, from any bytes-like input (the cache behind it needs bytes,
+    which are hashable: a bytearray or memoryview is copied to bytes first)."""
+    if type(h160) is not bytes:
+        h160 = bytes(h160)
+    return _address_cached(version, h160)
+
+
 @functools.lru_cache(maxsize=8192)  # the same parties recur in every page of prints
-def address_from_hash160(version: int, h160: bytes) -> str:
+def _address_cached(version: int, h160: bytes) -> str:
     if len(h160) != 20:
         raise ValueError(f"hash160 must be 20 bytes, got {len(h160)}")
     return "S" + c32check_encode(version, h160)

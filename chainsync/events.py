@@ -4,10 +4,10 @@ that turns a print's Clarity value into a checked record, or says precisely what
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from chainsync.clarity import (
-    JSON_SAFE_INT,
     Bool,
     ClarityDecodeError,
     ContractPrincipal,
@@ -16,6 +16,7 @@ from chainsync.clarity import (
     Tuple,
     UInt,
     clarity_decode,
+    json_int,
 )
 
 UINT, PRINCIPAL, BOOL, TOKEN = "uint", "principal", "bool", "token"
@@ -94,29 +95,49 @@ def _field(name: str, kind: str, value: Any) -> Any:
     raise MalformedEvent(f"field {name!r} should be a {kind}, not {value!r}")
 
 
+# How each kind reads the value types it accepts, looked up by the value's exact type: one dict
+# look-up per field instead of `_field`'s chain of checks, which stays the judge of anything
+# else (a token string outside TOKENS, a value of the wrong type) and words the refusal.
+_VALUE, _ADDRESS = attrgetter("value"), attrgetter("address")
+_READERS: dict[str, dict[type, Any]] = {
+    UINT: {UInt: _VALUE},
+    BOOL: {Bool: _VALUE},
+    PRINCIPAL: {StandardPrincipal: _ADDRESS, ContractPrincipal: _ADDRESS},
+    TOKEN: {},
+}
+_PLANS = {
+    name: tuple((key, kind, _READERS[kind]) for key, kind in schema.items())
+    for name, schema in SCHEMAS.items()
+}
+_EVENT_KEY = "event"
+
+
 def print_parse(raw_hex: str) -> PrintEvent:
     """The event in a print's hex, checked against the contract's schema."""
     try:
         value = clarity_decode(raw_hex)
     except ClarityDecodeError as exc:
         raise MalformedEvent(f"undecodable print: {exc}") from exc
-    if not isinstance(value, Tuple) or not isinstance(value.data.get("event"), StringAscii):
+    data = value.data if isinstance(value, Tuple) else None
+    event = data.get(_EVENT_KEY) if data is not None else None
+    if not isinstance(event, StringAscii):
         raise MalformedEvent("a print without an `event` name")
-    name = value.data["event"].value
-    schema = SCHEMAS.get(name)
-    if schema is None:
+    name = event.value
+    plan = _PLANS.get(name)
+    if plan is None:
         raise MalformedEvent(f"unknown event {name!r}")
-    missing = sorted(set(schema) - set(value.data))
-    if missing:
+    schema = SCHEMAS[name]
+    if not data.keys() >= schema.keys():
+        missing = sorted(set(schema) - set(data))
         raise MalformedEvent(f"{name} lacks {', '.join(missing)}")
-    return PrintEvent(
-        name, {key: _field(key, kind, value.data[key]) for key, kind in schema.items()}
-    )
+    fields = {}
+    for key, kind, readers in plan:
+        item = data[key]
+        read = readers.get(type(item))
+        fields[key] = _field(key, kind, item) if read is None else read(item)
+    return PrintEvent(name, fields)
 
 
 def json_safe(fields: dict[str, Any]) -> dict[str, Any]:
     """Integers beyond what a JSON number holds exactly become decimal strings (u128 amounts)."""
-    return {
-        key: str(value) if type(value) is int and abs(value) >= JSON_SAFE_INT else value
-        for key, value in fields.items()
-    }
+    return {key: json_int(value) if type(value) is int else value for key, value in fields.items()}

@@ -12,7 +12,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chainsync.clarity import JSON_SAFE_INT
+from chainsync.clarity import JSON_SAFE_INT, json_int
 from chainsync.events import SCHEMAS
 from chainsync.models import ChainDispute, ChainEvent
 from projects.serializers import BlankAsNull
@@ -24,12 +24,6 @@ U128_DESCRIPTION = (
 )
 EVENT_NAMES = sorted(SCHEMAS)
 MAX_QUERY_INT = 2**63 - 1
-
-
-def json_int(value: Any) -> Any:
-    """An exact int as JSON: a number below 2**53, a decimal string from there."""
-    number = int(value)
-    return number if abs(number) < JSON_SAFE_INT else str(number)
 
 
 @extend_schema_field(

@@ -50,6 +50,7 @@ from chainsync.clarity.values import (
     StringUtf8,
     Tuple,
     UInt,
+    json_int,
 )
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "clarity_to_python",
     "err",
     "int_",
+    "json_int",
     "list_",
     "none",
     "ok",

@@ -7,7 +7,6 @@ from typing import Any
 
 from chainsync.c32 import address_decode
 from chainsync.clarity.values import (
-    JSON_SAFE_INT,
     MAX_VALUE_SIZE,
     Bool,
     Buffer,
@@ -27,6 +26,7 @@ from chainsync.clarity.values import (
     UInt,
     _short_name,
     _sized,
+    json_int,
 )
 
 # --- encoding and rendering -----------------------------------------------------------------
@@ -94,8 +94,7 @@ def clarity_to_json(value: ClarityValue) -> Any:
 def _render(value: ClarityValue, json_ints: bool) -> Any:
     match value:
         case Int() | UInt():
-            big = json_ints and abs(value.value) >= JSON_SAFE_INT
-            return str(value.value) if big else value.value
+            return json_int(value.value) if json_ints else value.value
         case Buffer():
             return "0x" + value.value.hex()
         case Bool() | StringAscii() | StringUtf8():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from typing import Any
 
 from chainsync.clarity.values import (
@@ -93,7 +94,7 @@ def _fast_read(buf: bytes, pos: int, depth: int) -> tuple[ClarityValue, int]:
             if name in data:
                 raise _Slow
             data[name], pos = _fast_read(buf, end, depth + 1)
-        return _one(Tuple, "data", data), pos
+        return _one(Tuple, "data", MappingProxyType(data)), pos  # read-only, as Tuple makes it
     if prefix == 0x05:
         end = pos + 21
         if end > len(buf) or buf[pos] >= 32:

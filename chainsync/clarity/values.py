@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from chainsync.c32 import address_from_hash160
 
@@ -12,7 +14,7 @@ MAX_VALUE_SIZE = 1024 * 1024
 # Counted like a Clarity type signature: a bare scalar has depth 1, each wrapper adds one.
 MAX_DEPTH = 32
 MAX_NAME_LENGTH = 128
-JSON_SAFE_INT = 2**53
+JSON_SAFE_INT = 2**53  # the first int a JSON number (an IEEE double) may not hold exactly
 
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _CONTRACT_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]*")
@@ -32,6 +34,14 @@ class ClarityDecodeError(ValueError):
         super().__init__(f"invalid Clarity value at byte {offset}: {reason}")
         self.offset = offset
         self.reason = reason
+
+
+def json_int(value: Any) -> int | str:
+    """An exact int as JSON: a number below 2**53 in magnitude (exact in JavaScript), a string
+    of decimal digits from there (u128 amounts). The one statement of that rule: the event
+    payloads, `clarity_to_json` and the API's amounts all use it."""
+    number = int(value)
+    return number if abs(number) < JSON_SAFE_INT else str(number)
 
 
 # --- value types ---------------------------------------------------------------------------
@@ -146,14 +156,17 @@ class List:
             _check_value(item)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Tuple:
-    """Fields by name; encoding sorts them bytewise, as the node does."""
+    """Fields by name; encoding sorts them bytewise, as the node does.
 
-    data: dict[str, ClarityValue]
+    `data` is a read-only view of the fields' own copy: values are immutable (the decoder
+    remembers and shares recent ones), so no caller can change a value another one holds."""
+
+    data: Mapping[str, ClarityValue]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data", dict(self.data))
+        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
         if not self.data:
             raise ClarityValueError("a tuple needs at least one field")
         for name, value in self.data.items():
@@ -162,6 +175,9 @@ class Tuple:
 
     def __getitem__(self, name: str) -> ClarityValue:
         return self.data[name]
+
+    def __repr__(self) -> str:
+        return f"Tuple(data={dict(self.data)!r})"
 
 
 @dataclass(frozen=True, slots=True)

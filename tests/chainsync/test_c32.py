@@ -175,6 +175,17 @@ def test_doc_c32_vector(version: int, h160: str, checksum: str, address: str) ->
     assert c32.address_normalize(address) == address
 
 
+@pytest.mark.parametrize(("version", "h160", "checksum", "address"), DOC_C32)
+def test_address_from_any_bytes_like_hash(version: int, h160: str, checksum: str, address: str):
+    """The cache behind address_from_hash160 needs hashable bytes; other bytes-like input works
+    too, and gives the same address as bytes."""
+    raw = bytes.fromhex(h160)
+    for given in (raw, bytearray(raw), memoryview(raw), memoryview(b"\0" + raw)[1:]):
+        assert c32.address_from_hash160(version, given) == address
+    with pytest.raises(ValueError, match="20 bytes"):
+        c32.address_from_hash160(version, bytearray(raw[:19]))
+
+
 @pytest.mark.parametrize("address", [row[3] for row in DOC_C32])
 def test_doc_c32_vector_with_changed_last_char_fails(address: str) -> None:
     for char in c32.C32_ALPHABET.replace(address[-1], ""):

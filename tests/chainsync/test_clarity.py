@@ -49,6 +49,7 @@ from chainsync.clarity import (
     tuple_,
     uint,
 )
+from chainsync.clarity.decode import _careful_decode
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SAMPLES = DATA / "hiro_samples"
@@ -678,3 +679,34 @@ def test_json_rendering_of_every_shape() -> None:
         "who": f"{CLIENT}.c",
         "xs": [False],
     }
+
+
+# --- remembered values are shared, so they must be immutable -------------------------------
+
+
+def test_decoded_tuples_cannot_be_changed_through_the_memo():
+    """clarity_decode returns the same value for the same hex; a caller trying to change a
+    tuple's fields (top-level or nested, from the fast reader or the careful one) is refused,
+    and the next decode still gives the value the hex says."""
+    inner = tuple_({"amount": uint(5)})
+    value = tuple_({"event": string_ascii("x"), "items": list_([inner]), "maybe": some(inner)})
+    raw = to_hex(value)
+    careful = _careful_decode(bytes.fromhex(raw[2:]))
+    for decoded in (clarity_decode(raw), careful, value):
+        nested = (decoded["items"].items[0], decoded["maybe"].value)
+        for target in (decoded, *nested):
+            with pytest.raises(TypeError):
+                target.data["amount"] = uint(6)  # type: ignore[index]
+            with pytest.raises((TypeError, AttributeError)):
+                target.data.clear()  # type: ignore[attr-defined]
+    assert clarity_decode(raw) is clarity_decode(raw)
+    assert clarity_decode(raw) == value == careful
+    assert clarity_to_python(clarity_decode(raw))["items"] == [{"amount": 5}]
+
+
+def test_a_tuple_keeps_its_own_copy_of_the_fields():
+    fields = {"a": uint(1)}
+    value = tuple_(fields)
+    fields["a"] = uint(2)
+    assert value["a"] == uint(1)
+    assert repr(value) == "Tuple(data={'a': UInt(value=1)})"

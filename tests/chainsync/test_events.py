@@ -6,14 +6,18 @@ import pytest
 
 from chainsync.clarity import (
     bool_,
+    buffer,
     clarity_encode,
     int_,
+    json_int,
+    principal,
     string_ascii,
+    string_utf8,
     to_hex,
     tuple_,
     uint,
 )
-from chainsync.events import SCHEMAS, MalformedEvent, json_safe, print_parse
+from chainsync.events import SCHEMAS, MalformedEvent, _field, json_safe, print_parse
 from tests.chainsync.hiro_server import CLIENT, FREELANCER, events
 
 SBTC = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sbtc-token"
@@ -139,3 +143,48 @@ def test_json_safe_keeps_u128_exact():
         "c": True,
         "d": "x",
     }
+
+
+def test_json_safe_follows_the_one_json_int_rule():
+    fields = {"at": 2**53 - 1, "past": 2**53, "low": -(2**53), "u128": 2**128 - 1, "flag": False}
+    assert json_safe(fields) == {
+        "at": 2**53 - 1,
+        "past": str(2**53),
+        "low": str(-(2**53)),
+        "u128": str(2**128 - 1),
+        "flag": False,  # a bool is not an amount
+    }
+    assert all(json_int(v) == json_safe({"k": v})["k"] for v in (0, 2**53 - 1, 2**53, 2**70))
+
+
+@pytest.mark.parametrize("name", sorted(PRINTS))
+def test_fields_read_by_type_agree_with_the_careful_checks(name):
+    """print_parse reads each field by its value's type; _field, the careful check, agrees."""
+    value = PRINTS[name].value
+    expected = {key: _field(key, kind, value[key]) for key, kind in SCHEMAS[name].items()}
+    assert print_parse(to_hex(value)).fields == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "wrong"),
+    [
+        ("uint", [int_(1), bool_(True), string_ascii("1"), principal(CLIENT)]),
+        ("bool", [uint(1), string_ascii("true")]),
+        ("principal", [string_ascii(CLIENT), uint(1), buffer(b"x" * 20)]),
+        ("token", [string_ascii("stx"), string_utf8("STX"), uint(0), bool_(False)]),
+    ],
+)
+def test_every_wrong_field_type_is_refused_as_the_careful_check_words_it(kind, wrong):
+    name, key = next(
+        (name, key)
+        for name, schema in SCHEMAS.items()
+        for key, k in schema.items()
+        if k == kind and key != "project-id"
+    )
+    good = dict(PRINTS[name].value.data)
+    for value in wrong:
+        with pytest.raises(MalformedEvent) as careful:
+            _field(key, kind, value)
+        with pytest.raises(MalformedEvent) as parsed:
+            print_parse(to_hex(tuple_({**good, key: value})))
+        assert str(parsed.value) == str(careful.value)
