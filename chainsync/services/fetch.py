@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chainsync.bulk import rows_insert
@@ -119,9 +119,7 @@ def _walk_transactions(client: StacksApiClient, contract_id: str, known: int) ->
     newest, count = "", 0
     for page in client.principal_transaction_pages(contract_id):
         stored = dict(
-            ChainTransaction.objects.filter(tx_id__in=[t.tx_id for t in page]).values_list(
-                "tx_id", "block_height"
-            )
+            _by_tx_id(ChainTransaction, ["tx_id", "block_height"], {t.tx_id for t in page})
         )
         fresh, done = _fresh(page, stored, lambda t: t.tx_id, known)
         newest = newest or page[0].tx_id
@@ -138,12 +136,10 @@ def _walk_logs(client: StacksApiClient, contract_id: str, known: int) -> tuple[s
     newer stored print would stop it above the one that waited."""
     newest, events, malformed, complete = "", 0, 0, True
     for page in client.contract_log_pages(contract_id):
-        stored = {
-            (tx_id, index): height
-            for tx_id, index, height in ChainEvent.objects.filter(
-                tx_id__in={log.tx_id for log in page}
-            ).values_list("tx_id", "event_index", "block_height")
-        }
+        rows = _by_tx_id(
+            ChainEvent, ["tx_id", "event_index", "block_height"], {log.tx_id for log in page}
+        )
+        stored = {(tx_id, index): height for tx_id, index, height in rows}
         fresh, done = _fresh(page, stored, lambda log: log.key, known)
         created, bad, first = _events_store(client, fresh)
         complete = complete and (bool(first) or not fresh)
@@ -252,8 +248,27 @@ class Place(NamedTuple):
 
 
 def _places(tx_ids: set[str]) -> dict[str, Place]:
-    rows = ChainTransaction.objects.filter(tx_id__in=tx_ids).values_list("tx_id", *Place._fields)
+    rows = _by_tx_id(ChainTransaction, ["tx_id", *Place._fields], tx_ids)
     return {tx_id: Place(*place) for tx_id, *place in rows}
+
+
+def _by_tx_id(model: type[Any], columns: list[str], tx_ids: set[str]) -> list[tuple[Any, ...]]:
+    """The `columns` of `model`'s rows whose tx_id is in `tx_ids` (a page's worth), as tuples.
+
+    What `filter(tx_id__in=...).values_list(...)` gives for these columns (text and integers:
+    no conversion on either database), in one plain SELECT: the ORM prepares every id of the
+    IN list and compiles the query each time, which made these look-ups cost three times the
+    query itself (about 0.8 ms against 0.3 ms for a hundred ids)."""
+    if not tx_ids:
+        return []
+    meta, quote = model._meta, connection.ops.quote_name
+    names = ", ".join(quote(meta.get_field(name).column) for name in columns)
+    marks = ", ".join(["%s"] * len(tx_ids))
+    where = quote(meta.get_field("tx_id").column)
+    sql = f"SELECT {names} FROM {quote(meta.db_table)} WHERE {where} IN ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(tx_ids))
+        return cursor.fetchall()
 
 
 EVENT_COLUMNS = [
