@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from chainsync.clarity.fast import _fast_read, _Slow
 from chainsync.clarity.values import (
-    _HEX,
     MAX_DEPTH,
     MAX_VALUE_SIZE,
     Bool,
@@ -104,13 +103,24 @@ def _input_bytes(data: str | bytes) -> bytes:
         text = data[2:] if data[:2].lower() == "0x" else data
         if len(text) > 2 * MAX_VALUE_SIZE:
             raise ClarityDecodeError(0, f"value is larger than {MAX_VALUE_SIZE} bytes")
-        if len(text) % 2 or not _HEX.fullmatch(text):  # fromhex alone would skip spaces
-            raise ClarityDecodeError(0, "input is not hex")
-        data = bytes.fromhex(text)
+        data = _from_hex(text)
     raw = bytes(data)
     if len(raw) > MAX_VALUE_SIZE:
         raise ClarityDecodeError(0, f"value is larger than {MAX_VALUE_SIZE} bytes")
     return raw
+
+
+def _from_hex(text: str) -> bytes:
+    """The bytes of `text`, which must be hex digits only. bytes.fromhex refuses anything else
+    but ASCII whitespace, which it skips: then fewer bytes come out than the text has pairs.
+    (A third of the time of matching a pattern over the text first.)"""
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        raise ClarityDecodeError(0, "input is not hex") from None
+    if 2 * len(data) != len(text):
+        raise ClarityDecodeError(0, "input is not hex")
+    return data
 
 
 def _read(r: _Reader, depth: int) -> ClarityValue:

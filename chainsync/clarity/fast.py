@@ -47,6 +47,7 @@ _NAMES: dict[bytes, str] = {}  # tuple keys seen valid
 _CONTRACT_NAMES: dict[bytes, str] = {}
 _PRINCIPALS: dict[bytes, StandardPrincipal] = {}
 _WRAPPERS = {0x07: ResponseOk, 0x08: ResponseErr, 0x0A: OptionalSome}
+_set_uint = UInt.value.__set__  # the slot's own setter: the commonest value, built inline
 
 
 def _one(cls: type, name: str, value: Any) -> Any:
@@ -78,7 +79,9 @@ def _fast_read(buf: bytes, pos: int, depth: int) -> tuple[ClarityValue, int]:
         if end > len(buf):
             raise _Slow
         if prefix:
-            return _one(UInt, "value", _from_bytes(buf[pos:end], "big")), end
+            value = _new(UInt)
+            _set_uint(value, _from_bytes(buf[pos:end], "big"))
+            return value, end
         return _one(Int, "value", _from_bytes(buf[pos:end], "big", signed=True)), end
     if prefix == 0x0C:
         count = _from_bytes(buf[pos : pos + 4], "big")
@@ -90,7 +93,8 @@ def _fast_read(buf: bytes, pos: int, depth: int) -> tuple[ClarityValue, int]:
             end = pos + 1 + buf[pos]
             if end > len(buf):
                 raise _Slow
-            name = _valid_name(buf[pos + 1 : end], _CLARITY_NAME, _NAMES)
+            raw = buf[pos + 1 : end]
+            name = _NAMES.get(raw) or _valid_name(raw, _CLARITY_NAME, _NAMES)
             if name in data:
                 raise _Slow
             data[name], pos = _fast_read(buf, end, depth + 1)

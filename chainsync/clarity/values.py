@@ -16,7 +16,6 @@ MAX_DEPTH = 32
 MAX_NAME_LENGTH = 128
 JSON_SAFE_INT = 2**53  # the first int a JSON number (an IEEE double) may not hold exactly
 
-_HEX = re.compile(r"[0-9a-fA-F]*")
 _CONTRACT_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]*")
 _CLARITY_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_!?+<>=/*-]*|[-+=/*]|[<>]=?")
 # The node accepts only alphanumerics, punctuation and whitespace (Rust's is_ascii_* classes).

@@ -4,6 +4,7 @@ and every way a value can be malformed."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -555,6 +556,38 @@ def test_bad_hex_is_rejected(text: str) -> None:
     reject(text, "input is not hex", offset=0)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "09",
+        "0A0b",
+        "",
+        "0 9",
+        "09 0a",
+        " 09",
+        "09\t",
+        "\x0b09",
+        "09\x0c0a",
+        "0\u00a09",
+        "\uff10\uff19",
+        "\u0660\u0669",
+        "0g",
+        "09+",
+        "09\n0a",
+    ],
+)
+def test_hex_is_accepted_exactly_when_it_is_hex_digits_only(text: str) -> None:
+    """The check by bytes.fromhex (which skips ASCII whitespace) refuses what a hex-digits
+    pattern refuses, and nothing else."""
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})*", text):
+        try:
+            clarity_decode(text)
+        except ClarityDecodeError as exc:
+            assert exc.reason != "input is not hex"
+    else:
+        reject(text, "input is not hex", offset=0)
+
+
 def test_hex_prefix_is_optional_and_case_insensitive() -> None:
     assert clarity_decode("0X09") == clarity_decode("09") == clarity_decode(b"\x09") == none()
     assert clarity_decode("0x0A0100000000000000000000000000000001") == some(uint(1))
@@ -710,3 +743,58 @@ def test_a_tuple_keeps_its_own_copy_of_the_fields():
     fields["a"] = uint(2)
     assert value["a"] == uint(1)
     assert repr(value) == "Tuple(data={'a': UInt(value=1)})"
+
+
+# --- the fast reader agrees with the careful one ---------------------------------------------
+
+
+def _samples() -> list[ClarityValue]:
+    addr = "SP2J6ZY48GV1EZ5V2V5RB9MP66SW86PYKKNRV9EJ7"
+    return [
+        tuple_(
+            {
+                "event": string_ascii("project-created"),
+                "project-id": uint(7),
+                "client": principal(addr),
+                "gross-amount": uint(2**100 + 3),
+                "token": string_ascii("STX"),
+                "ok": bool_(True),
+            }
+        ),
+        ok(list_([int_(-5), uint(0), none(), some(buffer(b"\x00\xff"))])),
+        err(tuple_({"code": uint(105), "why": string_utf8("naïve ✓")})),
+        list_([principal(addr + ".escrow-v1"), bool_(False), string_ascii("a\tb")]),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_fast_reader_agrees_with_the_careful_one_on_mutated_input(seed: int) -> None:
+    """Whatever bytes come in, the fast reader gives the careful reader's value or steps aside
+    (then the careful reader decides, and words any error)."""
+    import random
+
+    from chainsync.clarity.fast import _fast_read, _Slow
+
+    rng = random.Random(seed)
+    for value in _samples():
+        good = clarity_encode(value)
+        for _ in range(1500):
+            raw = bytearray(good)
+            for _ in range(rng.randint(1, 3)):
+                at = rng.randrange(len(raw))
+                choice = rng.random()
+                if choice < 0.6:
+                    raw[at] = rng.randrange(256)
+                elif choice < 0.8:
+                    del raw[at]
+                else:
+                    raw.insert(at, rng.randrange(256))
+            buf = bytes(raw)
+            try:
+                fast, end = _fast_read(buf, 0, 1)
+            except (_Slow, IndexError, ValueError):
+                continue
+            if end != len(buf):
+                continue
+            assert _careful_decode(buf) == fast, buf.hex()
+        assert _fast_read(good, 0, 1) == (value, len(good))
