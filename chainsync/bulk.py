@@ -9,6 +9,8 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from chainsync.fields import U128_DIGITS, U128_MAX, U128Field
@@ -160,7 +162,42 @@ def model_new(model: type[Any], **values: Any) -> Any:
         args[i] = f.get_default()
     for name, value in values.items():
         args[index[name]] = value
-    return model(*args)
+    return _built(model, _attnames(model), args, db=None)
+
+
+def instances_read(query: models.QuerySet[Any]) -> list[Any]:
+    """The rows of `query` as stored model instances, like iterating it, but read as value
+    tuples and built by `_built`: a third of the time for the projection rows a batch loads."""
+    model, db = query.model, query.db
+    names = _attnames(model)
+    return [_built(model, names, values, db=db) for values in query.values_list(*names)]
+
+
+_ATTNAMES: dict[type[Any], list[str]] = {}
+
+
+def _attnames(model: type[Any]) -> list[str]:
+    """The concrete fields' attnames, in order (what Model.__init__ takes positionally)."""
+    names = _ATTNAMES.get(model)
+    if names is None:
+        names = _ATTNAMES[model] = [f.attname for f in model._meta.concrete_fields]
+    return names
+
+
+def _built(model: type[Any], names: list[str], values: Any, *, db: str | None) -> Any:
+    """`model(*values)` (`db`: read from that database; None: new), as Model.__init__'s
+    positional path leaves it: each value in the instance's __dict__ under its attname (what
+    its setattr does there, a new instance having no related object cached) and a fresh
+    ModelState. Without that path's per-field loop and its pre_init/post_init signals; a model
+    with receivers for those takes the careful path."""
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model(*values) if db is None else model.from_db(db, names, values)
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(names, values, strict=True))
+    state = instance._state = ModelState()
+    if db is not None:
+        state.adding, state.db = False, db
+    return instance
 
 
 def instances_insert(model: type[Any], rows: list[Any]) -> None:

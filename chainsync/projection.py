@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from chainsync.bulk import instances_insert, model_new, rows_update
+from chainsync.bulk import instances_insert, instances_read, model_new, rows_update
 from chainsync.clarity import clarity_decode
 from chainsync.models import (
     NEWEST_FIRST,
@@ -99,15 +99,14 @@ class Projection:
     def load(cls, *, contract_id: str, project_ids: Iterable[int]) -> Projection:
         """The settings and the on-chain projects `project_ids` (those that exist), with their
         milestones and disputes: four queries."""
-        projects = {
-            p.on_chain_id: p for p in ChainProject.objects.filter(on_chain_id__in=set(project_ids))
-        }
+        query = ChainProject.objects.filter(on_chain_id__in=set(project_ids))
+        projects = {p.on_chain_id: p for p in instances_read(query)}
         by_pk = {p.pk: p.on_chain_id for p in projects.values()}
         milestones: dict[int, dict[int, ChainMilestone]] = {i: {} for i in projects}
-        for m in ChainMilestone.objects.filter(project_id__in=by_pk):
+        for m in instances_read(ChainMilestone.objects.filter(project_id__in=by_pk)):
             milestones[by_pk[m.project_id]][m.slot] = m
         disputes: dict[int, dict[int, ChainDispute]] = {i: {} for i in projects}
-        for d in ChainDispute.objects.filter(project_id__in=by_pk):
+        for d in instances_read(ChainDispute.objects.filter(project_id__in=by_pk)):
             disputes[by_pk[d.project_id]][d.slot] = d
         projection = cls(settings_get(contract_id), projects, milestones, disputes)
         projection.disputes_stored = {

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from chainsync.bulk import rows_update
+from chainsync.bulk import instances_read, rows_update
 from chainsync.models import ChainEvent, ChainProject, ChainTransaction
 from chainsync.offchain.rules import DISPUTE_EVENTS
 from chainsync.offchain.step import State, Step
@@ -51,14 +51,15 @@ class Offchain:
             query = Project.objects.select_for_update().filter(
                 Q(pk__in=linked) | Q(funding_tx_id__in=created)
             )
-            rows = {p.pk: p for p in query.order_by("pk")}
+            rows = {p.pk: p for p in instances_read(query.order_by("pk"))}
         funded: dict[str, int] = {}
         for p in sorted(rows.values(), key=lambda p: (p.created_at, p.pk)):
             if p.funding_tx_id in created:
                 funded[p.funding_tx_id] = p.pk  # as .first() under Project's ordering
         milestone_rows: dict[int, dict[int, Milestone]] = {pk: {} for pk in rows}
         if rows:
-            for m in Milestone.objects.filter(project_id__in=rows).order_by("number"):
+            query = Milestone.objects.filter(project_id__in=rows).order_by("number")
+            for m in instances_read(query):
                 milestone_rows[m.project_id][m.number] = m
         states = {pk: _state(row, milestone_rows[pk]) for pk, row in rows.items()}
         candidates = set(funded.values()) - linked
@@ -83,7 +84,7 @@ class Offchain:
             reviews,
             milestone_rows,
             disputes,
-            _block_times(batch) if rows else {},
+            _block_times(batch, projection, funded) if rows else {},
         )
 
     def amounts(self, tx_id: str) -> list[int] | None:
@@ -158,10 +159,22 @@ def _state(row: Project, milestones: dict[int, Milestone]) -> State:
     )
 
 
-def _block_times(batch: Iterable[ChainEvent]) -> dict[str, datetime]:
-    """When the blocks of the batch's dispute events were made (their calls' block_time): one
-    query, none when the batch has no such event."""
-    tx_ids = {e.tx_id for e in batch if e.event_name in DISPUTE_EVENTS}
+def _block_times(
+    batch: Iterable[ChainEvent], projection: Projection, funded: dict[str, int]
+) -> dict[str, datetime]:
+    """When the blocks of the batch's dispute events were made (their calls' block_time), for
+    the on-chain projects that can have an off-chain one in this batch (linked already, or
+    created by a funding tx): only their steps keep dispute records. One query, none when the
+    batch has no such event. An event whose project id is unknown counts (never too few)."""
+    offchain = {i for i, p in projection.projects.items() if p.project_id is not None}
+    offchain |= {
+        e.project_id for e in batch if e.event_name == "project-created" and e.tx_id in funded
+    }
+    tx_ids = {
+        e.tx_id
+        for e in batch
+        if e.event_name in DISPUTE_EVENTS and (e.project_id is None or e.project_id in offchain)
+    }
     if not tx_ids:
         return {}
     rows = ChainTransaction.objects.filter(tx_id__in=tx_ids, block_time__isnull=False)

@@ -11,7 +11,15 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from chainsync.bulk import CHUNK, PAGE_ROWS, instances_insert, model_new, pks_update, preparer
+from chainsync.bulk import (
+    CHUNK,
+    PAGE_ROWS,
+    instances_insert,
+    instances_read,
+    model_new,
+    pks_update,
+    preparer,
+)
 from chainsync.fields import U128_MAX
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject
 
@@ -102,3 +110,30 @@ def test_pks_update_writes_those_rows_only() -> None:
     assert list(ChainEvent.objects.filter(pk__in=others).values_list(*columns)) == [
         ("pending", "", None)
     ]
+
+
+def fields_of(instance: Any) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_instances_read_are_the_rows_the_orm_reads() -> None:
+    # given
+    instances_insert(ChainProject, [new_project(i) for i in range(1, 6)])
+    query = ChainProject.objects.filter(on_chain_id__in=[2, 3, 5]).order_by("on_chain_id")
+    # when
+    read = instances_read(query)
+    # then: the same values, stored instances that save as an UPDATE
+    assert [fields_of(p) for p in read] == [fields_of(p) for p in query]
+    assert all(not p._state.adding and p._state.db == "default" for p in read)
+    read[0].refunded = True
+    read[0].save()
+    assert ChainProject.objects.count() == 5
+    assert ChainProject.objects.get(on_chain_id=2).refunded
+
+
+def test_model_new_builds_what_the_model_builds() -> None:
+    values = {"on_chain_id": 9, "client": "SP9", "gross_amount": 7, "project_id": None}
+    built, careful = model_new(ChainProject, **values), ChainProject(**values)
+    assert fields_of(built) == fields_of(careful)
+    assert built._state.adding and built._state.db is None
+    assert model_new(ChainMilestone, slot=1).project_id is None
