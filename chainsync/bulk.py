@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -190,7 +191,7 @@ def _built(model: type[Any], names: list[str], values: Any, *, db: str | None) -
     its setattr does there, a new instance having no related object cached) and a fresh
     ModelState. Without that path's per-field loop and its pre_init/post_init signals; a model
     with receivers for those takes the careful path."""
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+    if _init_listened(model):
         return model(*values) if db is None else model.from_db(db, names, values)
     instance = model.__new__(model)
     instance.__dict__.update(zip(names, values, strict=True))
@@ -200,11 +201,19 @@ def _built(model: type[Any], names: list[str], values: Any, *, db: str | None) -
     return instance
 
 
+def _init_listened(model: type[Any]) -> bool:
+    """Whether a pre_init or post_init receiver listens to `model` (none at all, usually: the
+    cheap check first)."""
+    init = (signals.pre_init, signals.post_init)
+    return any(s.receivers and s.has_listeners(model) for s in init)
+
+
 def instances_insert(model: type[Any], rows: list[Any]) -> None:
     """INSERT new model instances (no pk) as they are, with rows_insert, and give each its pk:
     they are then stored instances, as after `save()`."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    values = [tuple(getattr(row, f.attname) for f in fields) for row in rows]
+    row_values = _values_getter([f.attname for f in fields])
+    values = [row_values(row) for row in rows]
     pks = rows_insert(model, [f.name for f in fields], values, update=None, returning=True)
     for row, pk in zip(rows, pks, strict=True):
         row.pk = pk
@@ -214,8 +223,16 @@ def instances_insert(model: type[Any], rows: list[Any]) -> None:
 def rows_update(model: type[Any], rows: list[Any], fields: list[str]) -> None:
     """Write `fields` of these stored rows (instances with a pk), with values_update."""
     attnames = [model._meta.get_field(name).attname for name in fields]
-    values = [(*(getattr(row, name) for name in attnames), row.pk) for row in rows]
-    values_update(model, fields, values)
+    row_values = _values_getter([*attnames, "pk"])
+    values_update(model, fields, [row_values(row) for row in rows])
+
+
+def _values_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving these attributes of an object as a tuple (operator.attrgetter, which
+    reads them in C, gives a bare value for one name)."""
+    if len(names) == 1:
+        return lambda row: (getattr(row, names[0]),)
+    return attrgetter(*names)
 
 
 def values_update(
