@@ -12,6 +12,7 @@ import requests
 
 from chainsync.c32 import InvalidAddress
 from chainsync.clarity import ClarityValueError, principal
+from chainsync.client.session import ApiSession
 
 _TX_ID = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
 _BLOCK_HASH = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
@@ -21,7 +22,7 @@ _FUNCTION_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_!?+<>=/*-]{0,127}")
 
 
 def _new_session() -> requests.Session:
-    session = requests.Session()
+    session = ApiSession()
     session.trust_env = False  # no proxies or .netrc credentials from the environment
     return session
 
