@@ -171,6 +171,8 @@ def instances_read(query: models.QuerySet[Any]) -> list[Any]:
     tuples and built by `_built`: a third of the time for the projection rows a batch loads."""
     model, db = query.model, query.db
     names = _attnames(model)
+    if _init_listened(model):
+        return list(query)
     return [_built(model, names, values, db=db) for values in query.values_list(*names)]
 
 
@@ -203,9 +205,12 @@ def _built(model: type[Any], names: list[str], values: Any, *, db: str | None) -
 
 def _init_listened(model: type[Any]) -> bool:
     """Whether a pre_init or post_init receiver listens to `model` (none at all, usually: the
-    cheap check first)."""
-    init = (signals.pre_init, signals.post_init)
-    return any(s.receivers and s.has_listeners(model) for s in init)
+    receiver lists are looked at first)."""
+    pre, post = signals.pre_init, signals.post_init
+    return bool(
+        (pre.receivers and pre.has_listeners(model))
+        or (post.receivers and post.has_listeners(model))
+    )
 
 
 def instances_insert(model: type[Any], rows: list[Any]) -> None:

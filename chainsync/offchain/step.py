@@ -6,7 +6,7 @@ the batch keeps the state it had."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -43,7 +43,14 @@ class State:
     milestones: dict[int, tuple[str, str]]  # number -> (status, tx_hash)
 
     def copy(self) -> State:
-        return replace(self, milestones=dict(self.milestones))
+        """A copy to change (its milestones too), made once per event of a linked project."""
+        return State(
+            self.status,
+            self.on_chain_id,
+            self.funding_tx_id,
+            self.funding_error,
+            dict(self.milestones),
+        )
 
 
 @dataclass

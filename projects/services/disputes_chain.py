@@ -232,9 +232,16 @@ class DisputeBook:
         return self._find(filed_tx_id=tx_id)
 
     def _open(self, project_id: int, number: int) -> Dispute | None:
-        return self._find(
-            project_id=project_id, milestone_number=number, status=Dispute.Status.OPEN
-        )
+        """The book's first open dispute on this milestone: `_find`'s answer, in a plain loop
+        (it runs for every dispute event of a batch, over every dispute of the book)."""
+        for d in self.rows:
+            if (
+                d.project_id == project_id
+                and d.milestone_number == number
+                and d.status == Dispute.Status.OPEN
+            ):
+                return d
+        return None
 
     def _open_check(self, project_id: int, number: int) -> None:
         if self._open(project_id, number) is not None:
