@@ -163,6 +163,8 @@ def model_new(model: type[Any], **values: Any) -> Any:
         args[i] = f.get_default()
     for name, value in values.items():
         args[index[name]] = value
+    if _init_listened(model):
+        return model(*args)
     return _built(model, _attnames(model), args, db=None)
 
 
@@ -191,10 +193,8 @@ def _built(model: type[Any], names: list[str], values: Any, *, db: str | None) -
     """`model(*values)` (`db`: read from that database; None: new), as Model.__init__'s
     positional path leaves it: each value in the instance's __dict__ under its attname (what
     its setattr does there, a new instance having no related object cached) and a fresh
-    ModelState. Without that path's per-field loop and its pre_init/post_init signals; a model
-    with receivers for those takes the careful path."""
-    if _init_listened(model):
-        return model(*values) if db is None else model.from_db(db, names, values)
+    ModelState. Without that path's per-field loop and its pre_init/post_init signals: only
+    for a model no receiver of those listens to (`_init_listened`, checked by the caller)."""
     instance = model.__new__(model)
     instance.__dict__.update(zip(names, values, strict=True))
     state = instance._state = ModelState()

@@ -38,7 +38,10 @@ def _group_send(group: str, event: dict[str, Any]) -> None:
         logger.exception("push to %s failed; the client gets it on resume", group)
 
 
-ATTNAMES = [f.attname for f in Notification._meta.concrete_fields]
+# The columns in the order NotificationDraft.created gives them (the model's own order).
+ATTNAMES = ["id", "recipient", "type", "project_id", "message", "link", "payload"]
+ATTNAMES += ["created_at", "read_at"]
+assert [f.attname for f in Notification._meta.concrete_fields] == ATTNAMES
 
 
 @dataclass(frozen=True)
@@ -63,19 +66,19 @@ class NotificationDraft:
 
     def created(self, pk: int, created_at: datetime) -> Notification:
         """The row as stored with id `pk` (by `_rows_insert`), without a query: built from
-        positional values, as Django builds rows it reads (thousands per indexer batch)."""
-        values = {
-            "id": pk,
-            "recipient": self.recipient,
-            "type": self.type,
-            "project_id": self.project_id,
-            "message": self.message[:500],
-            "link": self.link,
-            "payload": self.payload or {},
-            "created_at": created_at,
-            "read_at": None,
-        }
-        return Notification.from_db("default", ATTNAMES, [values[name] for name in ATTNAMES])
+        positional values (in ATTNAMES' order), as Django builds the rows it reads."""
+        values = (
+            pk,
+            self.recipient,
+            self.type,
+            self.project_id,
+            self.message[:500],
+            self.link,
+            self.payload or {},
+            created_at,
+            None,  # read_at
+        )
+        return Notification.from_db("default", ATTNAMES, values)
 
 
 def _created_event(notification: Notification) -> tuple[str, dict[str, Any]]:
@@ -134,12 +137,18 @@ def _rows_insert(drafts: list[NotificationDraft], created_at: datetime) -> list[
     columns = ", ".join(quote(f.column) for f in fields)
     payload_field = meta.get_field("payload")
     at = meta.get_field("created_at").get_db_prep_save(created_at, connection)
+    # Drafts about one event share its payload dict: prepared (JSON) once. Keyed by identity,
+    # stable while the drafts hold them.
+    payloads: dict[int, Any] = {}
     ids: list[int] = []
     for start in range(0, len(drafts), INSERT_ROWS):
         chunk = drafts[start : start + INSERT_ROWS]
         params: list[Any] = []
         for d in chunk:
-            payload = payload_field.get_db_prep_save(d.payload or {}, connection)
+            payload = payloads.get(id(d.payload))
+            if payload is None:
+                payload = payload_field.get_db_prep_save(d.payload or {}, connection)
+                payloads[id(d.payload)] = payload
             params += (d.recipient, d.type, d.message[:500], d.project_id, d.link, payload, at)
         values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
         sql = (

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import signals
 from django.utils import timezone
 
 from chainsync.bulk import (
@@ -137,3 +138,22 @@ def test_model_new_builds_what_the_model_builds() -> None:
     assert fields_of(built) == fields_of(careful)
     assert built._state.adding and built._state.db is None
     assert model_new(ChainMilestone, slot=1).project_id is None
+
+
+def test_a_model_with_init_receivers_is_built_by_its_init() -> None:
+    # given: a post_init receiver on ChainProject
+    seen: list[int | None] = []
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance.on_chain_id)
+
+    instances_insert(ChainProject, [new_project(1)])
+    signals.post_init.connect(receiver, sender=ChainProject)
+    try:
+        # when
+        model_new(ChainProject, on_chain_id=2)
+        instances_read(ChainProject.objects.all())
+    finally:
+        signals.post_init.disconnect(receiver, sender=ChainProject)
+    # then: it heard both, as it would from the ORM
+    assert seen == [2, 1]
