@@ -149,6 +149,11 @@ def _targets(results: list[dict[str, Any]]) -> list[str]:
         f"- Processing, {last['plan']['events']:,} events: **{rate:,.0f} events/s** "
         f"(by size, {sizes}: {rates}); target >= {TARGET_EVENTS_PER_S:,}: "
         f"{_verdict(rate >= TARGET_EVENTS_PER_S)}.",
+        f"- For reference, not the target's reading: with the HTTP client's own CPU counted as "
+        f"network time too (wall minus all time inside requests), "
+        f"{last['plan']['events'] / (last['run']['wall'] - last['run']['http']):,.0f} events/s; "
+        f"the client's CPU inside requests was {last['run']['http_cpu']:.1f} s for "
+        f"{made:,} requests ({last['run']['http_cpu'] / made * 1e6:,.0f} µs each).",
         f"- API requests, {last['plan']['events']:,} events: **{made:,} for a floor of "
         f"{floor:,} ({made / floor:.3f} x)**; target <= {TARGET_RATIO} x: "
         f"{_verdict(max(ratios) <= TARGET_RATIO)}.",

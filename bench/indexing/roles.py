@@ -19,6 +19,7 @@ import requests
 
 from bench.indexing.history import History, IndexedChain, _counts
 from bench.indexing.profiles import _profile_summary
+from chainsync.client.checks import _new_session
 from tests.chainsync import hiro_server as hiro
 
 # --- role: serve (the fake API's process) -----------------------------------------------------
@@ -77,13 +78,14 @@ def role_setup(args: argparse.Namespace) -> None:
 # --- role: index (the measured process) -------------------------------------------------------
 
 
-class TimedSession(requests.Session):
-    """The client's session, adding up the wall time spent inside HTTP requests (connect, send,
-    wait, read the body) and this thread's CPU time in there (requests, urllib3, http.client)."""
+class TimedSession(type(_new_session())):  # type: ignore[misc]
+    """The client's own kind of session, adding up the wall time spent inside HTTP requests
+    (connect, send, wait, read the body) and this thread's CPU time in there (requests,
+    urllib3, http.client)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.trust_env = False  # as the client's own session
+        self.trust_env = _new_session().trust_env  # as the client's own session
         self.wall = self.cpu = 0.0
         self.count = 0
 
