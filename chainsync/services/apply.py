@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chainsync.bulk import pks_update
+from chainsync.bulk import gc_paused, pks_update
 from chainsync.models import CHAIN_ORDER, ChainEvent, SyncState
 from chainsync.offchain import Offchain
 from chainsync.projection import (
@@ -105,7 +105,7 @@ def events_apply(*, contract_id: str, batch_size: int = BATCH, notify: bool = Tr
     are unknown (`blocked`, with the call to look up)."""
     applied = failed = 0
     while True:
-        with transaction.atomic():
+        with gc_paused(), transaction.atomic():
             state = sync_state_lock(contract_id=contract_id)
             rows = ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True)
             batch = [

@@ -4,6 +4,7 @@ those rows only."""
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 from chainsync.bulk import (
     CHUNK,
     PAGE_ROWS,
+    gc_paused,
     instances_insert,
     instances_read,
     model_new,
@@ -157,3 +159,22 @@ def test_a_model_with_init_receivers_is_built_by_its_init() -> None:
         signals.post_init.disconnect(receiver, sender=ChainProject)
     # then: it heard both, as it would from the ORM
     assert seen == [2, 1]
+
+
+def test_gc_paused_pauses_the_collector_and_restores_it_as_it_was() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    # on an error too
+    with pytest.raises(KeyError), gc_paused():
+        raise KeyError("x")
+    assert gc.isenabled()
+    # and a collector paused by someone else stays paused
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
