@@ -1,18 +1,23 @@
 """ApiSession.request against requests.Session.request: the same prepared request and the same
-`send` arguments, whatever the session's settings; and the transport's own query strings
-against the ones requests makes."""
+`send` arguments, whatever the session's settings; ApiAdapter against HTTPAdapter: the same
+answers, request-line URLs and connection pools; and the transport's own query strings against
+the ones requests makes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import pickle
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 from requests.models import RequestEncodingMixin
 
 from chainsync.client import StacksApiClient
-from chainsync.client.session import ApiSession
+from chainsync.client.session import ApiAdapter, ApiSession
 from chainsync.client.transport import _query
 from tests.chainsync.hiro_server import HiroServer
 
@@ -192,3 +197,160 @@ def test_the_client_sends_through_its_session_request_and_gets_the_same_answers(
     assert plain.status() == lean.status()
     assert plain.info() == lean.info()
     assert len(calls) == 2
+
+
+# --- ApiAdapter against HTTPAdapter ---------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = b'{"ok": true}'
+        self.send_response(200 if "missing" not in self.path else 404)
+        self.send_header("content-type", "application/json; charset=utf-8")
+        if "cookie" in self.path:
+            self.send_header("set-cookie", "__cf_bm=abc; Path=/")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _answer(adapter: HTTPAdapter, url: str) -> dict[str, Any]:
+    prepared = requests.Request("GET", url).prepare()
+    response = adapter.send(prepared, timeout=5)
+    try:
+        return {
+            "status": response.status_code,
+            "headers": dict(response.headers),
+            "encoding": response.encoding,
+            "reason": response.reason,
+            "url": response.url,
+            "cookies": response.cookies.get_dict(),
+            "body": response.content,
+            "request": response.request is prepared,
+            "connection": response.connection is adapter,
+        }
+    finally:
+        adapter.close()
+
+
+@pytest.mark.parametrize("path", ["/extended?a=1", "/with-cookie", "/missing"])
+def test_the_adapter_answers_as_httpadapter_does(origin: str, path: str) -> None:
+    assert _answer(ApiAdapter(), origin + path) == _answer(HTTPAdapter(), origin + path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:3999/extended/v1/tx/0xab?event_limit=100",
+        "https://api.hiro.so/extended",
+        "http://user:pw@localhost/a//b",
+        "HTTP://Example.ORG:80/x#frag",
+    ],
+)
+@pytest.mark.parametrize(
+    "proxies", [{}, None, {"http": "http://proxy.invalid:3128"}, {"all": "socks5://p:1"}]
+)
+def test_the_request_line_url_is_httpadapter_s(url: str, proxies: Any) -> None:
+    prepared = requests.Request("GET", url).prepare()
+
+    assert ApiAdapter().request_url(prepared, proxies) == HTTPAdapter().request_url(
+        prepared, proxies
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:3999/extended",
+        "https://api.hiro.so/extended/v3/transactions/0xab",
+        "http://user:pw@LocalHost/a",
+        "https://[::1]:8443/x?y=1",
+    ],
+)
+@pytest.mark.parametrize(
+    ("verify", "cert"), [(True, None), (False, None), (True, ("c.pem", "k.pem")), ("/", "c.pem")]
+)
+def test_the_pool_key_is_httpadapter_s_every_time(url: str, verify: Any, cert: Any) -> None:
+    adapter, stock = ApiAdapter(), HTTPAdapter()
+    prepared = requests.Request("GET", url).prepare()
+    expected = stock.build_connection_pool_key_attributes(prepared, verify, cert)
+
+    first = adapter.build_connection_pool_key_attributes(prepared, verify, cert)
+    first[0]["host"], first[1]["cert_reqs"] = "changed by the caller", "changed"
+    again = adapter.build_connection_pool_key_attributes(prepared, verify, cert)
+
+    assert adapter.build_connection_pool_key_attributes(prepared, verify, cert) == again == expected
+
+
+def test_an_invalid_port_is_an_invalid_url_every_time() -> None:
+    adapter = ApiAdapter()
+    prepared = requests.Request("GET", "http://127.0.0.1:3999/").prepare()
+    prepared.url = "http://127.0.0.1:99999/"
+
+    for _ in range(2):
+        with pytest.raises(requests.exceptions.InvalidURL):
+            adapter.get_connection_with_tls_context(prepared, True)
+    with pytest.raises(requests.exceptions.InvalidURL):
+        HTTPAdapter().get_connection_with_tls_context(prepared, True)
+
+
+def test_the_connection_pool_is_the_one_httpadapter_picks(origin: str) -> None:
+    adapter = ApiAdapter()
+    prepared = requests.Request("GET", origin + "/x").prepare()
+
+    pool = adapter.get_connection_with_tls_context(prepared, True)
+    again = adapter.get_connection_with_tls_context(prepared, True)
+    stock = HTTPAdapter.get_connection_with_tls_context(adapter, prepared, True)
+
+    assert pool is again is stock
+    proxied = adapter.get_connection_with_tls_context(
+        prepared, True, proxies={"http": "http://proxy.invalid:3128"}
+    )
+    assert proxied is not pool  # a proxy: HTTPAdapter's own path
+
+
+def test_the_session_mounts_the_adapter_and_survives_a_pickle() -> None:
+    session = ApiSession()
+
+    assert isinstance(session.get_adapter("https://api.hiro.so/x"), ApiAdapter)
+    assert isinstance(session.get_adapter("http://127.0.0.1:1/x"), ApiAdapter)
+    copy = pickle.loads(pickle.dumps(session))
+    prepared = requests.Request("GET", "http://127.0.0.1:1/x").prepare()
+    assert copy.get_adapter("http://127.0.0.1:1/x").build_connection_pool_key_attributes(
+        prepared, True
+    ) == ({"scheme": "http", "host": "127.0.0.1", "port": 1}, {"cert_reqs": "CERT_REQUIRED"})
+
+
+def test_cookies_set_by_the_api_are_kept_and_sent_back(origin: str) -> None:
+    session = ApiSession()
+    session.trust_env = False
+
+    session.request("GET", origin + "/with-cookie", timeout=5)
+    sent = session.request("GET", origin + "/extended", timeout=5).request
+
+    assert session.cookies.get_dict() == {"__cf_bm": "abc"}
+    assert sent.headers["Cookie"] == "__cf_bm=abc"
+
+
+def test_the_pool_key_follows_verify_and_cert_on_one_adapter() -> None:
+    adapter, stock = ApiAdapter(), HTTPAdapter()
+    prepared = requests.Request("GET", "https://api.hiro.so/extended").prepare()
+
+    for verify, cert in [(True, None), (False, None), (True, "c.pem"), (True, None)]:
+        assert adapter.build_connection_pool_key_attributes(
+            prepared, verify, cert
+        ) == stock.build_connection_pool_key_attributes(prepared, verify, cert)
