@@ -256,6 +256,76 @@ def _v1_transaction(data: Any, events: tuple[TxEvent, ...]) -> Transaction:
 
 
 def _v3_transaction(data: Any) -> Transaction:
+    """The common shape (a mined contract call, every field of its documented type, the arguments
+    and result decoding) read directly; anything else, and every error, through the field checks
+    of `_v3_transaction_checked` (which say what is wrong)."""
+    try:
+        block, sender, call = data["block"], data["sender"], data["contract_call"]
+        values = (
+            data["tx_id"],
+            data["status"],
+            data["type"],
+            sender["address"],
+            sender["nonce"],
+            block["height"],
+            block["hash"],
+            block["index_hash"],
+            block["time"],
+            data["bitcoin_block"]["height"],
+            block["tx_index"],
+            call["contract_id"],
+            call["function_name"],
+        )
+        args, result, event_count = (
+            call.get("function_args"),
+            data.get("result"),
+            data.get("event_count"),
+        )
+        hexes = None if args is None else tuple(_hex_fast(arg) for arg in _list(args))
+        result_hex = None if result is None else _hex_fast(result)
+    except (KeyError, TypeError, AttributeError, _ShapeError, ClarityDecodeError):
+        return _v3_transaction_checked(data)
+    if tuple(map(type, values)) != _V3_TYPES or type(event_count) not in _OPTIONAL_INT:
+        return _v3_transaction_checked(data)
+    tx_id, status, tx_type, address, nonce, *mined, contract_id, function_name = values
+    return Transaction(
+        tx_id,
+        status,
+        tx_type,
+        address,
+        nonce,
+        True,  # canonical: v3 serves only canonical mined rows
+        *mined,  # block height, hash, index hash, time; burn block height; tx index
+        contract_call=ContractCall(contract_id, function_name, hexes),
+        result_hex=result_hex,
+        event_count=event_count,
+        events=None,
+        source="v3",
+        raw=data,
+    )
+
+
+_V3_TYPES = (str, str, str, str, int, int, str, str, int, int, int, str, str)
+_OPTIONAL_INT = (int, type(None))
+
+
+def _list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise _ShapeError("not a list")
+    return value
+
+
+def _hex_fast(value: Any) -> str:
+    """The `hex` of a `{hex, repr}` Clarity value when it is a str that decodes; _ShapeError
+    otherwise (the caller then takes the checked path, which says what is wrong)."""
+    text = value["hex"]
+    if type(value) is not dict or type(text) is not str:
+        raise _ShapeError("not a {hex, repr} value")
+    clarity_decode(text)
+    return text
+
+
+def _v3_transaction_checked(data: Any) -> Transaction:
     block = _field(data, "block", dict, optional=True)
     burn = _field(data, "bitcoin_block", dict, optional=True) if block else None
     sender = _field(data, "sender", dict)
