@@ -116,4 +116,4 @@ def test_a_batch_costs_the_same_statements_however_many_events_it_holds(hiro, ap
     statements = [
         q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
     ]
-    assert len(statements) <= 24, [q["sql"][:80] for q in statements]
+    assert len(statements) <= 23, [q["sql"][:80] for q in statements]
