@@ -29,7 +29,7 @@ import requests
 from django.db.models import Q
 from django.db.models.functions import Now
 
-from chainsync.client import StacksApiClient, StacksApiError, chainsync_settings
+from chainsync.client import ApiSession, StacksApiClient, StacksApiError, chainsync_settings
 from chainsync.models import SyncState
 from chainsync.services import SyncResult, sync_failure_record, sync_once
 
@@ -126,7 +126,7 @@ class Lease:
             leader_release(contract_id=self.contract_id, holder=self.holder)
 
 
-class LeasedSession(requests.Session):
+class LeasedSession(ApiSession):
     """The API client's session while leading: every request keeps the lease first, so a long
     poll keeps it, and a leader that lost it sends nothing more (LeaseLost ends the poll)."""
 
