@@ -190,12 +190,13 @@ class _Executor:
     timers): then the statement is written with `?` and run on the sqlite3 connection's own
     cursor. Django's cursor would rewrite each `%s` to `?` with a regex over the whole
     statement (1,700 placeholders in a full INSERT: a twentieth of storing a fetched page);
-    the rest of what it does is kept: the check that the transaction is not broken, and
+    the rest of what it does is kept: the thread-sharing and broken-transaction checks, and
     sqlite3's errors turned into Django's (IntegrityError...). It is the same connection, so
     the statement runs in the current transaction (atomic, savepoints) as before."""
 
     def __init__(self, db: Any) -> None:
         self.db = db
+        db.validate_thread_sharing()
         db.ensure_connection()
         self.raw = db.vendor == "sqlite" and not db.execute_wrappers and not db.queries_logged
         self.mark = "?" if self.raw else "%s"
