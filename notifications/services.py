@@ -175,7 +175,10 @@ def _group_send_many(sends: list[tuple[str, dict[str, Any]]]) -> None:
             except Exception:
                 logger.exception("push to %s failed; the client gets it on resume", group)
 
-    async_to_sync(send_all)()
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # e.g. called on a thread with a running loop: the rows are committed
+        logger.exception("push of %d notifications failed; clients get them on resume", len(sends))
 
 
 def notification_mark_read(*, notification_id: int, recipient: str) -> Notification:

@@ -178,6 +178,10 @@ class Tuple:
     def __repr__(self) -> str:
         return f"Tuple(data={dict(self.data)!r})"
 
+    def __reduce__(self) -> tuple[type[Tuple], tuple[dict[str, ClarityValue]]]:
+        """Pickled and copied through a plain dict (a read-only view cannot be pickled)."""
+        return (Tuple, (dict(self.data),))
+
 
 @dataclass(frozen=True, slots=True)
 class StringAscii:

@@ -798,3 +798,19 @@ def test_the_fast_reader_agrees_with_the_careful_one_on_mutated_input(seed: int)
                 continue
             assert _careful_decode(buf) == fast, buf.hex()
         assert _fast_read(good, 0, 1) == (value, len(good))
+
+
+def test_decoded_tuples_pickle_and_deep_copy_as_equal_read_only_values():
+    """A read-only view cannot be pickled: Tuple goes through a plain dict, so a value decoded
+    by either reader can be cached or handed to a task, and comes back equal and still
+    read-only."""
+    import copy
+    import pickle
+
+    value = tuple_({"event": string_ascii("x"), "items": list_([tuple_({"amount": uint(5)})])})
+    raw = to_hex(value)
+    for decoded in (clarity_decode(raw), _careful_decode(bytes.fromhex(raw[2:]))):
+        for again in (pickle.loads(pickle.dumps(decoded)), copy.deepcopy(decoded)):
+            assert again == value and again is not decoded
+            with pytest.raises(TypeError):
+                again.data["event"] = uint(1)  # type: ignore[index]

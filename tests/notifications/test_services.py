@@ -116,3 +116,22 @@ def test_no_drafts_write_and_push_nothing(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert notifications_create(drafts=[]) == []
     assert callbacks == [] and not Notification.objects.exists()
+
+
+def test_a_push_that_cannot_run_is_logged_and_the_rows_stay(
+    layer: Layer, django_capture_on_commit_callbacks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The push runs after commit; when it cannot run at all (here: on a thread whose event
+    loop is running, where async_to_sync refuses), it is logged, never raised into the caller
+    whose rows are already committed."""
+    import asyncio
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notifications_create(drafts=drafts(2))
+
+    async def commit_hook_in_a_running_loop() -> None:
+        callbacks[0]()
+
+    asyncio.run(commit_hook_in_a_running_loop())
+    assert layer.sent == [] and Notification.objects.count() == 2
+    assert "push of 2 notifications failed" in caplog.text
