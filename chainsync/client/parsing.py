@@ -255,24 +255,34 @@ def _v1_transaction(data: Any, events: tuple[TxEvent, ...]) -> Transaction:
     )
 
 
+def _tx_head(tx: Any) -> tuple[Any, ...]:
+    """What both routes' v3 transaction objects open with, unchecked (the fast reads check the
+    types after): tx id, status, type, sender address and nonce, block height, hash, index hash
+    and time. Another shape raises KeyError or TypeError, which sends the caller to the checks."""
+    block, sender = tx["block"], tx["sender"]
+    return (
+        tx["tx_id"],
+        tx["status"],
+        tx["type"],
+        sender["address"],
+        sender["nonce"],
+        block["height"],
+        block["hash"],
+        block["index_hash"],
+        block["time"],
+    )
+
+
 def _v3_transaction(data: Any) -> Transaction:
     """The common shape (a mined contract call, every field of its documented type, the arguments
     and result decoding) read directly; anything else, and every error, through the field checks
     of `_v3_transaction_checked` (which say what is wrong)."""
     try:
-        block, sender, call = data["block"], data["sender"], data["contract_call"]
+        call = data["contract_call"]
         values = (
-            data["tx_id"],
-            data["status"],
-            data["type"],
-            sender["address"],
-            sender["nonce"],
-            block["height"],
-            block["hash"],
-            block["index_hash"],
-            block["time"],
+            *_tx_head(data),
             data["bitcoin_block"]["height"],
-            block["tx_index"],
+            data["block"]["tx_index"],
             call["contract_id"],
             call["function_name"],
         )
@@ -356,19 +366,11 @@ def _tx_summary(row: Any) -> TxSummary:
     (which say what is wrong)."""
     try:
         tx, stx = row["transaction"], row["balance_changes"]["stx"]
-        block, sender, call = tx["block"], tx["sender"], tx.get("contract_call")
+        call = tx.get("contract_call")
         call = {} if call is None else call  # not a dict: no .get, the checks say so
         values = (
-            tx["tx_id"],
-            tx["status"],
-            tx["type"],
-            sender["address"],
-            sender["nonce"],
-            block["height"],
-            block["hash"],
-            block["index_hash"],
-            block["time"],
-            block["tx_index"],
+            *_tx_head(tx),
+            tx["block"]["tx_index"],
             tx["bitcoin_block"]["height"],
             call.get("contract_id"),
             call.get("function_name"),
