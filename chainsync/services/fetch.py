@@ -222,17 +222,24 @@ def event_placed(event: ChainEvent, tx: ChainTransaction | Place) -> ChainEvent:
     return event
 
 
-def event_content_set(event: ChainEvent, raw_hex: str) -> ChainEvent:
-    """The print's hex and what it says: pending, or failed with the reason when malformed."""
-    event.raw_hex, event.state, event.error = raw_hex, ChainEvent.State.PENDING, ""
-    event.event_name, event.payload, event.project_id = "", {}, None
+EVENT_CONTENT_FIELDS = ["raw_hex", "state", "error", "event_name", "payload", "project_id"]
+
+
+def _event_content(raw_hex: str) -> tuple[Any, ...]:
+    """EVENT_CONTENT_FIELDS of a print: its hex and what it says, pending; or failed with the
+    reason when malformed."""
     try:
         parsed = print_parse(raw_hex)
     except MalformedEvent as exc:
-        event.state, event.error = ChainEvent.State.FAILED, str(exc)
-        return event
-    event.event_name, event.payload = parsed.name, json_safe(parsed.fields)
-    event.project_id = parsed.project_id
+        return (raw_hex, ChainEvent.State.FAILED, str(exc), "", {}, None)
+    payload = json_safe(parsed.fields)
+    return (raw_hex, ChainEvent.State.PENDING, "", parsed.name, payload, parsed.project_id)
+
+
+def event_content_set(event: ChainEvent, raw_hex: str) -> ChainEvent:
+    """The print's hex and what it says: pending, or failed with the reason when malformed."""
+    for name, value in zip(EVENT_CONTENT_FIELDS, _event_content(raw_hex), strict=True):
+        setattr(event, name, value)
     return event
 
 
@@ -271,36 +278,14 @@ def _by_tx_id(model: type[Any], columns: list[str], tx_ids: set[str]) -> list[tu
         return cursor.fetchall()
 
 
-EVENT_COLUMNS = [
-    "tx_id",
-    "event_index",
-    "canonical",
-    "block_height",
-    "block_hash",
-    "burn_block_height",
-    "tx_index",
-    "sender",
-    "function_name",
-    "raw_hex",
-    "state",
-    "error",
-    "event_name",
-    "payload",
-    "project_id",
-]
+EVENT_COLUMNS = ["tx_id", "event_index", *EVENT_PLACE_FIELDS, *EVENT_CONTENT_FIELDS]
+_STATE = EVENT_COLUMNS.index("state")
 
 
 def _event_row(log: ContractLog, place: Place) -> tuple[Any, ...]:
     """The columns EVENT_COLUMNS of a new event, as event_placed and event_content_set set them
     on a model instance."""
-    try:
-        parsed = print_parse(log.value_hex)
-    except MalformedEvent as exc:
-        content: tuple[Any, ...] = (ChainEvent.State.FAILED, str(exc), "", {}, None)
-    else:
-        payload = json_safe(parsed.fields)
-        content = (ChainEvent.State.PENDING, "", parsed.name, payload, parsed.project_id)
-    return (log.tx_id, log.event_index, True, *place, log.value_hex, *content)
+    return (log.tx_id, log.event_index, True, *place, *_event_content(log.value_hex))
 
 
 def _events_store(client: StacksApiClient, logs: list[ContractLog]) -> tuple[int, int, str]:
@@ -318,7 +303,7 @@ def _events_store(client: StacksApiClient, logs: list[ContractLog]) -> tuple[int
         if (place := places.get(log.tx_id)) is not None  # else the next poll stores both
     ]
     rows_insert(ChainEvent, EVENT_COLUMNS, rows, update=[])
-    malformed = sum(row[10] == ChainEvent.State.FAILED for row in rows)
+    malformed = sum(row[_STATE] == ChainEvent.State.FAILED for row in rows)
     waiting = len(rows) < len(logs)
     newest = f"{rows[0][0]}:{rows[0][1]}" if rows and not waiting else ""
     return len(rows), malformed, newest
