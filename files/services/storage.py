@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from typing import IO
@@ -155,20 +156,51 @@ def _check_expected_cid(expected: str, actual: str) -> None:
 def _store(content: File, digest: Digest, name: str) -> str:
     """Save the bytes as `name` (a temporary upload is moved, not copied); bytes already there
     are kept if intact, replaced if not. Returns the name the storage used (another when a
-    concurrent upload took `name` first)."""
+    concurrent upload took `name` first, on a storage `_save` cannot write atomically)."""
     storage = file_storage()
     if storage.exists(name):
         if _intact(name, digest):
             return name
         logger.warning("stored bytes of %s were damaged; replacing them with an upload", name)
-        storage.delete(name)
+        if _local_path(name) is None:
+            storage.delete(name)
     content.seek(0)
-    return storage.save(name, content)
+    return _save(content, name)
+
+
+def _local_path(name: str) -> str | None:
+    """The file system path of `name` when the storage has one (local media), else None."""
+    try:
+        return file_storage().path(name)
+    except NotImplementedError:
+        return None
+
+
+def _save(content: File, name: str) -> str:
+    """Store the bytes as `name`. On local media they are written under a temporary name beside
+    it and moved into place with os.replace, so `name` never holds part of them: a concurrent
+    upload of the same bytes, checking what is there, cannot take a file still being written
+    for damaged (and replace it under its writer). A name is a CID, so every writer moves the
+    same bytes into place and the last replace changes nothing. Elsewhere, storage.save."""
+    storage, final = file_storage(), _local_path(name)
+    if final is None:
+        return storage.save(name, content)
+    temporary = storage.save(f"{name}.{secrets.token_hex(8)}.part", content)
+    try:
+        os.replace(storage.path(temporary), final)
+    except BaseException:
+        storage.delete(temporary)
+        raise
+    return name
 
 
 def _intact(name: str, digest: Digest) -> bool:
-    with file_storage().open(name, "rb") as existing:
-        return file_digest(existing) == digest
+    """Whether `name` holds these bytes (False when it is gone meanwhile)."""
+    try:
+        with file_storage().open(name, "rb") as existing:
+            return file_digest(existing) == digest
+    except FileNotFoundError:
+        return False
 
 
 def _clean_name(name: str) -> str:

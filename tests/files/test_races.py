@@ -75,3 +75,44 @@ def test_concurrent_pinning_steps_ask_the_service_once(ipfs: IpfsServer, files_c
     assert len(ipfs.requests_to("POST /pins")) == 1
     stored.refresh_from_db()
     assert stored.pin_status == StoredFile.PinStatus.PINNED
+
+
+def test_a_file_being_stored_is_never_seen_in_part(media: Path) -> None:
+    """While one upload is still writing its bytes, nothing stands under the CID's name: a
+    concurrent upload of the same bytes must not find part of them there, take them for
+    damaged and replace them under their writer (what made the test above fail now and then)."""
+    data = b"a deliverable long enough to be written in several chunks\n" * 8_000
+    half_written, go_on = threading.Event(), threading.Event()
+
+    class Slow(ContentFile):
+        def chunks(self, chunk_size: int | None = None):
+            pieces = list(super().chunks(64 * 1024))
+            yield pieces[0]
+            half_written.set()
+            go_on.wait(30)
+            yield from pieces[1:]
+
+    results = []
+
+    def upload() -> None:
+        try:
+            results.append(
+                services.stored_file_create(
+                    content=Slow(data), name="a.txt", content_type="text/plain", uploaded_by="ST1"
+                )
+            )
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=upload)
+    writer.start()
+    try:
+        assert half_written.wait(30)
+        finished = [p.name for p in (media / "ipfs").iterdir() if not p.name.endswith(".part")]
+        assert finished == []
+    finally:
+        go_on.set()
+        writer.join(timeout=60)
+    stored, created = results[0]
+    assert created and [p.name for p in (media / "ipfs").iterdir()] == [stored.cid]
+    assert (media / stored.storage_name).read_bytes() == data
