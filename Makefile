@@ -1,5 +1,6 @@
 # make run: from a fresh clone, set up and serve (HTTP + WebSocket + background workers).
 # make test: the same set-up, then lint and the test suite.
+# make client: regenerate the frontend's TypeScript client from the served OpenAPI.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint migrate bench clean
+.PHONY: run test lint migrate bench clean client
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +26,11 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The frontend's TypeScript client: clients/typescript/openapi.yaml as GET /api/schema/ serves it,
+# and src/schema.ts generated from it by openapi-typescript (needs node and npm). Commit both.
+client: $(VENV)/.installed
+	$(PY) scripts/typescript_client.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache
