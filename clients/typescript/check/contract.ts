@@ -66,7 +66,7 @@ export async function myProposals(api: ApiClient, address: string): Promise<numb
 
 export async function reviewsOf(api: ApiClient, projectId: number): Promise<number[]> {
   const page = await unwrap(
-    api.GET("/api/projects/{project_id}/reviews", { params: { path: { project_id: projectId } } }),
+    api.GET("/api/projects/{project_id}/reviews", { params: { path: { project_id: String(projectId) } } }),
   );
   const other = await unwrap(
     api.GET("/api/users/{address}/reviews", { params: { path: { address: "ST1" } } }),

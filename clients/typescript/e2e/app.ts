@@ -74,7 +74,7 @@ const app = {
     attempt(() =>
       unwrap(
         api.POST("/api/projects/{project_id}/proposals", {
-          params: { path: { project_id: projectId } },
+          params: { path: { project_id: String(projectId) } },
           body: proposal,
         }),
       ),
@@ -84,7 +84,7 @@ const app = {
     attempt(async () => {
       const page = await unwrap(
         api.GET("/api/projects/{project_id}/proposals", {
-          params: { path: { project_id: projectId } },
+          params: { path: { project_id: String(projectId) } },
         }),
       );
       return { count: page.count, results: page.results };
@@ -94,7 +94,7 @@ const app = {
     attempt(() =>
       unwrap(
         api.PUT("/api/proposals/{proposal_id}/accept", {
-          params: { path: { proposal_id: proposalId } },
+          params: { path: { proposal_id: String(proposalId) } },
         }),
       ),
     ),
