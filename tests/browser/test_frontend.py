@@ -324,6 +324,11 @@ def test_the_frontend_signs_in_posts_a_job_proposes_accepts_and_hears_it(
     again = run(client, "accept", proposal["id"])
     assert not again["ok"] and again["error"]["status"] == 409, again
 
+    # signing out revokes the token: the client's stream is closed (4401) and stays closed
+    ok(client, "signOut")
+    wait_heard(client, "h.statuses.at(-1) === 'unauthorized'")
+    assert run(client, "me")["error"]["status"] == 401
+
     ARTIFACTS.mkdir(exist_ok=True)
     freelancer.screenshot(path=str(ARTIFACTS / "frontend_freelancer.png"), full_page=True)
     assert client.errors == [] and freelancer.errors == []

@@ -11,6 +11,7 @@ import {
   openNotifications,
   type Session,
   signIn,
+  signOut,
   type StreamStatus,
   unwrap,
 } from "../src";
@@ -51,6 +52,13 @@ const app = {
       session = await signIn(api); // the wallet is asked for its address, then to sign
       log(`signed in as ${session.user.address}`);
       return { address: session.user.address, expiresAt: session.expiresAt };
+    }),
+
+  signOut: () =>
+    attempt(async () => {
+      await signOut(api);
+      session = null;
+      return null;
     }),
 
   me: () => attempt(() => unwrap(api.GET("/api/auth/me"))),
