@@ -13,7 +13,7 @@ from chainsync.c32 import (
     address_decode,
     address_from_hash160,
 )
-from stxworx.errors import InvalidInput
+from stxworx.errors import NotFound
 
 __all__ = [
     "InvalidAddress",
@@ -50,8 +50,9 @@ def address_validate(address: str, *, single_sig: bool = False) -> str:
 
 
 def address_from_path(address: str) -> str:
-    """An address taken from a URL: canonical, or a 400 that says what is wrong with it."""
+    """An address taken from a URL: canonical, or a 404 that says what is wrong with it (there is
+    nothing at a path that names no address)."""
     try:
         return address_validate(address)
     except InvalidAddress as exc:
-        raise InvalidInput(str(exc), field="address") from exc
+        raise NotFound(f"No such address: {exc}.") from exc

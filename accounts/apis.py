@@ -12,6 +12,7 @@ from accounts.serializers import ProfileUpdateInput, PublicProfileOutput, UserOu
 from projects.selectors import review_list, review_summary
 from projects.serializers import ReviewOutput
 from stxworx.apis import validated
+from stxworx.openapi import errors
 from stxworx.pagination import paginate
 
 
@@ -22,6 +23,7 @@ class MeApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(UserOutput(request.user).data)
 
+    @errors(422)
     @extend_schema(request=ProfileUpdateInput, responses=UserOutput)
     def patch(self, request: Request) -> Response:
         data = validated(ProfileUpdateInput, request.data)

@@ -20,6 +20,7 @@ from accounts.serializers import UserOutput
 from accounts.throttles import AuthAddressThrottle, AuthIpThrottle
 from stxworx.apis import validated
 from stxworx.errors import NotAllowed
+from stxworx.openapi import errors
 
 
 class _SignInApi(APIView):
@@ -29,6 +30,7 @@ class _SignInApi(APIView):
 
 
 class ChallengeApi(_SignInApi):
+    @errors(422)
     @extend_schema(request=ChallengeInput, responses=ChallengeOutput)
     def post(self, request: Request) -> Response:
         data = validated(ChallengeInput, request.data)
@@ -38,6 +40,7 @@ class ChallengeApi(_SignInApi):
 
 
 class VerifyApi(_SignInApi):
+    @errors(401, 409, 422)
     @extend_schema(request=VerifyInput, responses=SessionOutput)
     def post(self, request: Request) -> Response:
         data = validated(VerifyInput, request.data)
@@ -71,6 +74,7 @@ class LogoutApi(_SessionApi):
 
 
 class WsTicketApi(_SessionApi):
+    @errors(403)
     @extend_schema(request=None, responses=TicketOutput)
     def post(self, request: Request) -> Response:
         if request.auth is None:

@@ -18,12 +18,16 @@ class ChallengeOutput(serializers.Serializer):
 
 class VerifyInput(StrictSerializer):
     address = serializers.CharField(max_length=64)
-    signature = serializers.CharField(max_length=200, help_text="65-byte RSV signature, hex.")
+    signature = serializers.RegexField(
+        r"^(0[xX])?[0-9a-fA-F]{130}$", help_text="65-byte RSV signature, hex (0x optional)."
+    )
     challenge = serializers.CharField(
         max_length=4096, trim_whitespace=False, help_text="The exact text that was signed."
     )
-    publicKey = serializers.CharField(source="public_key", max_length=200, required=False)
-    nonce = serializers.CharField(max_length=64, required=False)
+    publicKey = serializers.RegexField(
+        r"^[0-9a-fA-F]{66}$", source="public_key", required=False, help_text="Compressed, hex."
+    )
+    nonce = serializers.RegexField(r"^[0-9a-f]{32}$", required=False)
 
 
 class SessionOutput(serializers.Serializer):

@@ -3,7 +3,7 @@ and the indexer's progress. Public chain data: no sign-in, and a stale token is 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,9 +21,8 @@ from chainsync.serializers import (
     VerifyTxOutput,
 )
 from stxworx.apis import query, validated
+from stxworx.openapi import errors
 from stxworx.pagination import PageNumberPagination, paginate
-
-API_DOWN = OpenApiResponse(description="The Stacks API could not be read (error envelope).")
 
 
 class _PublicApi(APIView):
@@ -63,14 +62,10 @@ class ChainEventListApi(_PublicListApi):
 
 
 class VerifyTxApi(_PublicApi):
+    @errors(404, 503)
     @extend_schema(
         request=VerifyTxInput,
-        responses={
-            200: VerifyTxOutput,
-            400: OpenApiResponse(description="A malformed txId or an unknown event name."),
-            404: OpenApiResponse(description="The Stacks API knows no such transaction."),
-            503: API_DOWN,
-        },
+        responses=VerifyTxOutput,
         description="Looks the transaction up on the Stacks API; an aborted call reports the "
         "contract's error code and name, a missing expectedEvent gives confirmed false.",
     )

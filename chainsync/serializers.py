@@ -16,6 +16,8 @@ from chainsync.clarity import JSON_SAFE_INT, json_int
 from chainsync.events import SCHEMAS
 from chainsync.models import ChainDispute, ChainEvent
 from projects.serializers import BlankAsNull
+from stxworx.fields import QueryIntegerField
+from stxworx.pagination import PageQuery
 from stxworx.serializers import StrictSerializer
 
 U128_DESCRIPTION = (
@@ -76,20 +78,19 @@ class ChainValueField(serializers.Field):
 # --- input ----------------------------------------------------------------------------------
 
 
-class PageFilter(StrictSerializer):
-    page = serializers.CharField(required=False)
-    pageSize = serializers.CharField(required=False)
+class PageFilter(PageQuery):
+    """A list with no filter but the page."""
 
 
 class ChainEventFilter(PageFilter):
-    since = serializers.IntegerField(
+    since = QueryIntegerField(
         required=False,
         min_value=0,
         max_value=MAX_QUERY_INT,
         help_text="Only events at this block height or above.",
     )
     type = serializers.ChoiceField(choices=EVENT_NAMES, required=False, help_text="Event name.")
-    project = serializers.IntegerField(
+    project = QueryIntegerField(
         required=False, min_value=1, max_value=MAX_QUERY_INT, help_text="On-chain project id."
     )
 

@@ -31,6 +31,7 @@ from files.throttles import (
 from files.uploads import HashedUpload, HashingUploadHandler
 from stxworx.apis import actor, validated
 from stxworx.errors import InvalidInput
+from stxworx.openapi import errors
 from stxworx.pagination import PageNumberPagination
 
 MULTIPART_OVERHEAD = 64 * 1024  # headers, boundaries and the small fields around the file
@@ -72,6 +73,7 @@ class FilesApi(APIView):
         data = StoredFileOutput(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)
 
+    @errors(409, 422)
     @extend_schema(
         request={"multipart/form-data": FileUploadInput},
         responses={201: StoredFileOutput, 200: StoredFileOutput},
@@ -111,6 +113,7 @@ class FileDownloadApi(APIView):
         # The body is the file whatever `Accept` says; errors are still JSON.
         return super().perform_content_negotiation(request, force=True)
 
+    @errors(409)
     @extend_schema(responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY), 304: None})
     def get(self, request: Request, cid: str) -> HttpResponse:
         stored = selectors.stored_file_get(cid=cid)
@@ -123,6 +126,7 @@ class FileDownloadApi(APIView):
             StreamingHttpResponse(chunks, content_type=stored.content_type), stored
         )
 
+    @errors(409)
     @extend_schema(responses={200: None, 304: None})
     def head(self, request: Request, cid: str) -> HttpResponse:
         stored = selectors.stored_file_get(cid=cid)

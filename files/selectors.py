@@ -25,11 +25,12 @@ IPFS_SCHEME = "ipfs://"
 def stored_file_get(*, cid: str) -> StoredFile:
     """The file with this CID (any textual form of a CIDv0/v1 is accepted and normalised).
 
-    Raises InvalidInput (400) for text that is not a CID, NotFound (404) for an unknown one."""
+    Raises NotFound (404) for text that is not a CID (nothing is at that path) and for an
+    unknown one."""
     try:
         normal = cid_normalize(cid)
     except InvalidCid as exc:
-        raise InvalidInput(str(exc), field="cid") from None
+        raise NotFound(f"Not a CID: {exc}.", code="file_not_found") from None
     found = StoredFile.objects.filter(cid=normal).first()
     if found is None:
         raise NotFound(f"No file with CID {normal}.", code="file_not_found")

@@ -10,6 +10,7 @@ from files.cid import InvalidCid, cid_normalize
 from files.conf import gateway_url
 from files.models import StoredFile
 from files.selectors import IPFS_SCHEME, ipfs_link_target
+from stxworx.errors import UNPROCESSABLE
 from stxworx.serializers import StrictSerializer
 
 
@@ -50,9 +51,13 @@ class StoredFileOutput(serializers.Serializer):
     url = serializers.SerializerMethodField()
     gateway = serializers.SerializerMethodField()
     ipfsUri = serializers.CharField(source="ipfs_uri")
-    uploadedBy = serializers.CharField(source="uploaded_by")
+    uploadedBy = serializers.CharField(
+        source="uploaded_by",
+        allow_null=True,
+        help_text="Null for anyone but the uploader and staff.",
+    )
     pinStatus = serializers.CharField(source="pin_status")
-    pinError = serializers.CharField(source="pin_error")
+    pinError = serializers.CharField(source="pin_error", allow_null=True)
     pinnedAt = serializers.DateTimeField(source="pinned_at", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
 
@@ -89,9 +94,11 @@ class DeliverableLinkField(serializers.CharField):
             try:
                 self.url_validator(link)
             except DjangoValidationError as exc:
-                raise serializers.ValidationError(exc.messages) from None
+                raise serializers.ValidationError(exc.messages, code=UNPROCESSABLE) from None
             return link
         try:
             return f"{IPFS_SCHEME}{cid_normalize(target)}"
         except InvalidCid as exc:
-            raise serializers.ValidationError(f"Not an ipfs://<cid> link: {exc}") from None
+            raise serializers.ValidationError(
+                f"Not an ipfs://<cid> link: {exc}", code=UNPROCESSABLE
+            ) from None

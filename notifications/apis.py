@@ -21,6 +21,7 @@ from notifications.serializers import (
     PreferencesOutput,
 )
 from stxworx.apis import actor, query, validated
+from stxworx.openapi import errors
 
 
 def _item(notification: Notification) -> dict[str, Any]:
@@ -99,6 +100,7 @@ class PreferencesApi(APIView):
     def get(self, request: Request) -> Response:
         return Response({"types": selectors.preferences_get(recipient=actor(request))})
 
+    @errors(422)
     @extend_schema(request=PreferencesInput, responses=PreferencesOutput)
     def put(self, request: Request) -> Response:
         data = validated(PreferencesInput, request.data)

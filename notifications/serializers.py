@@ -3,13 +3,16 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from notifications.models import Notification
+from stxworx.fields import JsonBooleanField, QueryBooleanField, QueryIntegerField
 from stxworx.serializers import StrictSerializer
 
 
 class NotificationFilter(StrictSerializer):
-    unread = serializers.BooleanField(required=False, default=False)
-    limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
-    cursor = serializers.IntegerField(required=False, min_value=1, help_text="nextCursor")
+    unread = QueryBooleanField(required=False, default=False)
+    limit = QueryIntegerField(required=False, default=20, min_value=1, max_value=100)
+    cursor = QueryIntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="nextCursor"
+    )
 
 
 class NotificationOutput(serializers.Serializer):
@@ -29,7 +32,7 @@ class NotificationPage(serializers.Serializer):
 
 
 class PreferencesInput(StrictSerializer):
-    types = serializers.DictField(child=serializers.BooleanField(), allow_empty=False)
+    types = serializers.DictField(child=JsonBooleanField(), allow_empty=False)
 
 
 class PreferenceOutput(serializers.Serializer):

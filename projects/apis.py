@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
@@ -30,6 +30,7 @@ from projects.serializers import (
     SubmissionInput,
 )
 from stxworx.apis import actor, query, validated
+from stxworx.openapi import errors
 from stxworx.pagination import paginate
 
 
@@ -45,11 +46,13 @@ def _project_response(project_id: int, code: int = status.HTTP_200_OK) -> Respon
 class ProjectListApi(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
+    @errors(422)
     @extend_schema(parameters=[ProjectFilter], responses=ProjectOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = validated(ProjectFilter, query(request))
         return paginate(self, request, selectors.project_list(filters=filters), ProjectOutput)
 
+    @errors(422)
     @extend_schema(request=ProjectCreateInput, responses={201: ProjectOutput})
     def post(self, request: Request) -> Response:
         data = validated(ProjectCreateInput, request.data)
@@ -65,6 +68,7 @@ class ProjectDetailApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         return _project_response(project_id)
 
+    @errors(409, 422)
     @extend_schema(request=ProjectUpdateInput, responses=ProjectOutput)
     def patch(self, request: Request, project_id: int) -> Response:
         data = validated(ProjectUpdateInput, request.data)
@@ -73,7 +77,13 @@ class ProjectDetailApi(APIView):
         services.project_update(project_id=project_id, actor=actor(request), **data)
         return _project_response(project_id)
 
-    @extend_schema(request=None, responses=ProjectOutput, description="Cancels an open project.")
+    @errors(409)
+    @extend_schema(
+        request=None,
+        responses={200: ProjectOutput},
+        description="Cancels an open project: 200 with the project, now `cancelled` (it stays "
+        "readable at GET; a cancel is a state, not a removal).",
+    )
     def delete(self, request: Request, project_id: int) -> Response:
         services.project_cancel(project_id=project_id, actor=actor(request))
         return _project_response(project_id)
@@ -85,6 +95,7 @@ class ProjectFundingApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @errors(409, 422)
     @extend_schema(request=FundingInput, responses=ProjectOutput)
     def post(self, request: Request, project_id: int) -> Response:
         data = validated(FundingInput, request.data)
@@ -97,6 +108,7 @@ class ProjectFundingApi(APIView):
 class MilestoneSubmissionApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @errors(409, 422)
     @extend_schema(request=SubmissionInput, responses=MilestoneOutput)
     def put(self, request: Request, project_id: int, number: int) -> Response:
         data = validated(SubmissionInput, request.data)
@@ -118,6 +130,7 @@ class ProjectReviewsApi(APIView):
         project = selectors.project_get(project_id=project_id)
         return paginate(self, request, project.reviews.order_by("-created_at"), ReviewOutput)
 
+    @errors(409, 422)
     @extend_schema(request=ReviewInput, responses={201: ReviewOutput})
     def post(self, request: Request, project_id: int) -> Response:
         data = validated(ReviewInput, request.data)
@@ -126,6 +139,14 @@ class ProjectReviewsApi(APIView):
 
 
 # --- disputes -----------------------------------------------------------------------------------
+
+
+# What a dispute's parties see, or (for dispute reviewers) the same with the resolution.
+DISPUTE_VIEW = PolymorphicProxySerializer(
+    component_name="DisputeView",
+    serializers=[DisputeOutput, DisputeReviewerOutput],
+    resource_type_field_name=None,
+)
 
 
 def _dispute_response(request: Request, dispute_id: int) -> Response:
@@ -139,6 +160,7 @@ class ProjectDisputesApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @errors(403)
     @extend_schema(responses=DisputeOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         disputes = selectors.dispute_list(project_id=project_id, user=request.user)
@@ -148,7 +170,8 @@ class ProjectDisputesApi(APIView):
 class DisputeDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=DisputeOutput)
+    @errors(403)
+    @extend_schema(responses=DISPUTE_VIEW)
     def get(self, request: Request, dispute_id: int) -> Response:
         return _dispute_response(request, dispute_id)
 
@@ -156,7 +179,8 @@ class DisputeDetailApi(APIView):
 class DisputeStatementApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=StatementInput, responses=DisputeOutput)
+    @errors(409, 422)
+    @extend_schema(request=StatementInput, responses=DISPUTE_VIEW)
     def post(self, request: Request, dispute_id: int) -> Response:
         data = validated(StatementInput, request.data)
         services.dispute_statement_set(
@@ -168,6 +192,7 @@ class DisputeStatementApi(APIView):
 class DisputeEvidenceApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @errors(409, 422)
     @extend_schema(request=EvidenceInput, responses={201: EvidenceOutput})
     def post(self, request: Request, dispute_id: int) -> Response:
         data = validated(EvidenceInput, request.data)
@@ -186,6 +211,7 @@ class AdminDisputeListApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @errors(403)
     @extend_schema(parameters=[AdminDisputeFilter], responses=AdminDisputeListOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = validated(AdminDisputeFilter, query(request))
@@ -200,6 +226,7 @@ class AdminDisputeDetailApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @errors(403)
     @extend_schema(responses=DisputeReviewOutput)
     def get(self, request: Request, dispute_id: int) -> Response:
         review = selectors.dispute_review_get(dispute_id=dispute_id, user=request.user)

@@ -4,7 +4,15 @@ from rest_framework import serializers
 
 from files.serializers import DeliverableLinkField
 from projects.models import MAX_MILESTONES, Dispute, Evidence, Milestone, Project, Review, Token
-from stxworx.fields import AddressField, AmountField, StrictIntegerField
+from stxworx.fields import (
+    AddressField,
+    AmountField,
+    JsonBooleanField,
+    LinkField,
+    QueryIntegerField,
+    StrictIntegerField,
+)
+from stxworx.pagination import PageQuery
 from stxworx.serializers import StrictSerializer
 
 
@@ -42,15 +50,13 @@ class ProjectUpdateInput(ProjectCreateInput):
             field.required = False
 
 
-class ProjectFilter(StrictSerializer):
+class ProjectFilter(PageQuery):
     status = serializers.ChoiceField(choices=Project.Status.choices, required=False)
     token = serializers.ChoiceField(choices=Token.choices, required=False)
     client = AddressField(required=False)
     freelancer = AddressField(required=False)
     category = serializers.CharField(max_length=80, required=False)
     search = serializers.CharField(max_length=200, required=False)
-    page = serializers.CharField(required=False)
-    pageSize = serializers.CharField(required=False)
 
 
 class MilestoneOutput(serializers.Serializer):
@@ -209,12 +215,10 @@ class AdminDisputeListOutput(DisputeReviewerOutput):
     projectTitle = serializers.CharField(source="project.title")
 
 
-class AdminDisputeFilter(StrictSerializer):
+class AdminDisputeFilter(PageQuery):
     status = serializers.ChoiceField(choices=Dispute.Status.choices, required=False)
     token = serializers.ChoiceField(choices=Token.choices, required=False)
-    project = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    page = serializers.CharField(required=False)
-    pageSize = serializers.CharField(required=False)
+    project = QueryIntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
 class StatementInput(StrictSerializer):
@@ -224,18 +228,9 @@ class StatementInput(StrictSerializer):
 class EvidenceInput(StrictSerializer):
     description = serializers.CharField(max_length=10000)
     links = serializers.ListField(
-        child=serializers.URLField(max_length=1000), max_length=20, required=False
+        child=LinkField(max_length=1000), max_length=20, required=False
     )
     fileCid = serializers.CharField(max_length=128, required=False)
-
-
-class JsonBooleanField(serializers.BooleanField):
-    """A JSON true or false; not "yes", 1 or "false" (DRF's BooleanField takes those)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
 
 
 class ResolutionInput(StrictSerializer):

@@ -13,12 +13,14 @@ from proposals import selectors, services
 from proposals.serializers import ProposalCreateInput, ProposalFilter, ProposalOutput
 from stxworx.apis import actor, query, validated
 from stxworx.errors import NotAllowed
+from stxworx.openapi import errors
 from stxworx.pagination import paginate
 
 
 class ProjectProposalsApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @errors(403)
     @extend_schema(parameters=[ProposalFilter], responses=ProposalOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         filters = validated(ProposalFilter, query(request))
@@ -29,6 +31,7 @@ class ProjectProposalsApi(APIView):
         )
         return paginate(self, request, qs, ProposalOutput)
 
+    @errors(409, 422)
     @extend_schema(request=ProposalCreateInput, responses={201: ProposalOutput})
     def post(self, request: Request, project_id: int) -> Response:
         data = validated(ProposalCreateInput, request.data)
@@ -46,6 +49,7 @@ class ProjectProposalsApi(APIView):
 class FreelancerProposalsApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @errors(403)
     @extend_schema(parameters=[ProposalFilter], responses=ProposalOutput(many=True))
     def get(self, request: Request, address: str) -> Response:
         filters = validated(ProposalFilter, query(request))
@@ -58,12 +62,19 @@ class FreelancerProposalsApi(APIView):
 class ProposalDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @errors(403)
     @extend_schema(responses=ProposalOutput)
     def get(self, request: Request, proposal_id: int) -> Response:
         proposal = selectors.proposal_get(proposal_id=proposal_id, viewer=actor(request))
         return Response(ProposalOutput(proposal).data)
 
-    @extend_schema(request=None, responses=ProposalOutput, description="Withdraws a proposal.")
+    @errors(409)
+    @extend_schema(
+        request=None,
+        responses={200: ProposalOutput},
+        description="Withdraws a proposal: 200 with the proposal, now `withdrawn` (it stays "
+        "readable).",
+    )
     def delete(self, request: Request, proposal_id: int) -> Response:
         proposal = services.proposal_withdraw(proposal_id=proposal_id, actor=actor(request))
         return Response(ProposalOutput(proposal).data)
@@ -72,6 +83,7 @@ class ProposalDetailApi(APIView):
 class ProposalAcceptApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @errors(409)
     @extend_schema(request=None, responses=ProposalOutput)
     def put(self, request: Request, proposal_id: int) -> Response:
         proposal = services.proposal_accept(proposal_id=proposal_id, actor=actor(request))
@@ -81,6 +93,7 @@ class ProposalAcceptApi(APIView):
 class ProposalRejectApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @errors(409)
     @extend_schema(request=None, responses=ProposalOutput)
     def put(self, request: Request, proposal_id: int) -> Response:
         proposal = services.proposal_reject(proposal_id=proposal_id, actor=actor(request))

@@ -3,7 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from proposals.models import Proposal
-from stxworx.fields import AddressField, AmountField, StrictIntegerField
+from stxworx.fields import AddressField, AmountField, LinkField, StrictIntegerField
+from stxworx.pagination import PageQuery
 from stxworx.serializers import StrictSerializer
 
 
@@ -15,7 +16,7 @@ class ProposalCreateInput(StrictSerializer):
     )
     portfolioLinks = serializers.ListField(
         source="portfolio_links",
-        child=serializers.URLField(max_length=500),
+        child=LinkField(max_length=500),
         max_length=20,
         required=False,
     )
@@ -26,10 +27,8 @@ class ProposalCreateInput(StrictSerializer):
     )
 
 
-class ProposalFilter(StrictSerializer):
+class ProposalFilter(PageQuery):
     status = serializers.ChoiceField(choices=Proposal.Status.choices, required=False)
-    page = serializers.CharField(required=False)
-    pageSize = serializers.CharField(required=False)
 
 
 class ProposalOutput(serializers.ModelSerializer):

@@ -39,12 +39,18 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
-class InvalidInput(ApplicationError):
-    """Bad input found past the serializer (by a service). Rendered like a validation error:
-    `details` maps the field to its messages."""
+# A serializer error with this code is a rule the request's JSON Schema cannot state (a checksum,
+# a URL Django's validator refuses, ...): the request is well formed, so the answer is a 422.
+UNPROCESSABLE = "unprocessable"
 
-    code = "validation_error"
-    http_status = 400
+
+class InvalidInput(ApplicationError):
+    """Input that matches the request's schema but breaks a rule found past it (by a service or
+    a field's semantic check): a 422. `details` maps the field to its messages. (A 400 means
+    the schema says no: a serializer's own error.)"""
+
+    code = UNPROCESSABLE
+    http_status = 422
 
     def __init__(self, message: str, *, field: str | None = None, **kwargs: Any) -> None:
         if field is not None:
@@ -113,6 +119,14 @@ _DRF_CODES = {
 }
 
 
+def _flat_codes(codes: Any) -> list[str]:
+    if isinstance(codes, dict):
+        return [code for value in codes.values() for code in _flat_codes(value)]
+    if isinstance(codes, list):
+        return [code for value in codes for code in _flat_codes(value)]
+    return [str(codes)]
+
+
 def _drf_code(exc: drf.APIException) -> str:
     own = exc.get_codes()
     if isinstance(own, str) and own != exc.default_code:
@@ -135,6 +149,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = drf.PermissionDenied()
     if isinstance(exc, drf.ValidationError):
         details = _plain_details(exc.detail)
+        codes = _flat_codes(exc.get_codes())
+        if codes and all(code == UNPROCESSABLE for code in codes):
+            return Response(error_body(UNPROCESSABLE, _first_message(details), details), status=422)
         return Response(
             error_body("validation_error", _first_message(details), details), status=400
         )

@@ -7,6 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from stxworx.errors import UNPROCESSABLE
+
 # Amounts are stored in BIGINT columns; the contract's u128 is wider, but no real budget is.
 MAX_AMOUNT = 2**63 - 1
 
@@ -63,5 +65,49 @@ class AddressField(serializers.CharField):
         value = super().to_internal_value(data)
         try:
             return address_validate(value)
-        except InvalidAddress as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+        except InvalidAddress as exc:  # the shape is the schema's; the checksum is not
+            raise serializers.ValidationError(str(exc), code=UNPROCESSABLE) from exc
+
+
+class LinkField(serializers.URLField):
+    """An http(s)/ftp URL. The schema says `format: uri`; a URI Django's validator still refuses
+    (no host, a bad IDN, ...) is a 422."""
+
+    def run_validators(self, value: Any) -> None:
+        try:
+            super().run_validators(value)
+        except serializers.ValidationError as exc:
+            messages = [str(message) for message in exc.detail]
+            raise serializers.ValidationError(messages, code=UNPROCESSABLE) from None
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """A whole number in a query string: decimal digits only (`5`, not `5.0`, ` 5` or `+5`), so
+    the schema's `type: integer` is exactly what is accepted."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, str) and not (data.isascii() and data.isdigit() and len(data) <= 19):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QueryBooleanField(serializers.BooleanField):
+    """`true` or `false` in a query string (not DRF's `yes`, `1`, `on`, ...)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data in ("true", True):
+            return True
+        if data in ("false", False):
+            return False
+        self.fail("invalid", input=data)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """A JSON true or false; not "yes", 1 or "false" (DRF's BooleanField takes those)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data

@@ -2,16 +2,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import pagination
+from rest_framework import pagination, serializers
 from rest_framework.response import Response
+
+from stxworx.fields import QueryIntegerField
+from stxworx.serializers import StrictSerializer
+
+MAX_PAGE_SIZE = 100
+
+
+class PageQuery(StrictSerializer):
+    """`?page=&pageSize=` as every list validates them (blank means the default)."""
+
+    page = QueryIntegerField(min_value=1, required=False, help_text="1-based; past the last: 404.")
+    pageSize = QueryIntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, required=False, help_text="Default 20."
+    )
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=2&pageSize=50`; every list endpoint uses it."""
+    """`?page=2&pageSize=50`; every list endpoint uses it. A page or size that is not a whole
+    number in range is a 400 (not silently the default); a page past the last a 404."""
 
     page_size = 20
     page_size_query_param = "pageSize"
-    max_page_size = 100
+    max_page_size = MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        params = {
+            key: request.query_params[key]
+            for key in ("page", "pageSize")
+            if request.query_params.get(key, "") != ""
+        }
+        serializer = PageQuery(data=params)
+        if not serializer.is_valid():
+            raise serializers.ValidationError(serializer.errors)
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: list[Any]) -> Response:
         return Response(
@@ -28,11 +54,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return {
             "type": "object",
-            "required": ["count", "results"],
+            "required": ["count", "page", "pageSize", "next", "previous", "results"],
+            "additionalProperties": False,
             "properties": {
-                "count": {"type": "integer"},
-                "page": {"type": "integer"},
-                "pageSize": {"type": "integer"},
+                "count": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "pageSize": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
                 "next": {"type": "string", "nullable": True, "format": "uri"},
                 "previous": {"type": "string", "nullable": True, "format": "uri"},
                 "results": schema,

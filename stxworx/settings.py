@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from stxworx.openapi_text import API_DESCRIPTION
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -93,7 +95,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "stxworx.middleware.ApiErrorMiddleware",
 ]
+CSRF_FAILURE_VIEW = "stxworx.views.csrf_failure"
 
 ROOT_URLCONF = "stxworx.urls"
 ASGI_APPLICATION = "stxworx.asgi.application"
@@ -246,7 +250,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["stxworx.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "stxworx.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "stxworx.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "stxworx.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "NUM_PROXIES": int(env("NUM_PROXIES", "0")),  # proxies in front that set X-Forwarded-For
@@ -258,7 +262,8 @@ if DEBUG:
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "STXWorx API",
-    "DESCRIPTION": "Off-chain workspace and on-chain index of the STXWorx escrow marketplace.",
+    "DESCRIPTION": "Off-chain workspace and on-chain index of the STXWorx escrow marketplace.\n"
+    + API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -266,6 +271,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"DisputeStatusEnum": "projects.models.Dispute.Status"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "stxworx.openapi.postprocess",
+    ],
 }
 
 CACHES = {

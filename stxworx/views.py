@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import csrf
+from django.views.decorators.csrf import csrf_exempt
 
 from chainsync.selectors import sync_status_get
 from stxworx.errors import error_body
@@ -34,6 +37,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"database": "ok", "lag": status.lag})
 
 
+@csrf_exempt  # an unknown path under /api/ is a 404 for any method, not a CSRF page
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body("not_found", f"Nothing at {request.path}."), status=404)
 
@@ -46,7 +50,19 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = "The request body is too large."
+        return JsonResponse(error_body("payload_too_large", message), status=413)
     return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: JSON under /api/ (a browser session without its CSRF token), Django's
+    own page elsewhere (the admin)."""
+    if not request.path_info.startswith("/api/"):
+        return csrf.csrf_failure(request, reason=reason)
+    message = f"CSRF check failed: {reason}" if reason else "CSRF check failed."
+    return JsonResponse(error_body("csrf_failed", message), status=403)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -67,3 +67,37 @@ def _fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _responses_match_the_schema(request, monkeypatch):
+    """Every response under /api/ an API test gets (through Django's or DRF's test client) must
+    match the served OpenAPI: its status documented for the operation, its content type, its
+    body. A test that means to see a response the schema does not describe marks itself
+    `@pytest.mark.off_contract`."""
+    if request.node.get_closest_marker("off_contract"):
+        yield
+        return
+    from django.test.client import Client
+
+    from tests.contract.validator import served_contract
+
+    original = Client.request
+
+    def checked(self, **environ):
+        response = original(self, **environ)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/api/") and not path.startswith(("/api/schema/", "/api/docs/")):
+            method = environ.get("REQUEST_METHOD", "GET")
+            unread = getattr(response, "streaming", False) or method == "HEAD"  # no body to check
+            served_contract().check(
+                method,
+                path,
+                response.status_code,
+                response.get("Content-Type", ""),
+                None if unread else response.content,
+            )
+        return response
+
+    monkeypatch.setattr(Client, "request", checked)
+    yield

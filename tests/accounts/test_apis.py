@@ -52,4 +52,4 @@ def test_public_profile(anon):
 
 def test_public_profile_errors(anon):
     assert_error(anon.get("/api/users/ST000000000000000000042DB08Y"), 404, "not_found")
-    assert_error(anon.get("/api/users/not-an-address"), 400, "validation_error", "address")
+    assert_error(anon.get("/api/users/not-an-address"), 404, "not_found")  # no such path

@@ -143,19 +143,20 @@ def test_signatures_made_by_stacks_js(anon, monkeypatch, vector):
 
 
 @pytest.mark.parametrize(
-    "address",
+    ("address", "status"),
     [
-        "",
-        "hello",
-        "SP3EZ4N7VQ08N9S4K0RN7YJEM08PM3VEHG1T4WGB0",  # mainnet, on a testnet deployment
-        "ST3EZ4N7VQ08N9S4K0RN7YJEM08PM3VEHG3QG2916",  # bad checksum
-        address_from_hash160(TESTNET_MULTI_SIG, b"\x01" * 20),  # multi-sig cannot sign
-        "ST" + "0" * 100,
+        ("", 400),  # the schema says no: blank, too long
+        ("ST" + "0" * 100, 400),
+        ("hello", 422),  # a string, but no address: past the schema
+        ("SP3EZ4N7VQ08N9S4K0RN7YJEM08PM3VEHG1T4WGB0", 422),  # mainnet, on a testnet deployment
+        ("ST3EZ4N7VQ08N9S4K0RN7YJEM08PM3VEHG3QG2916", 422),  # bad checksum
+        (address_from_hash160(TESTNET_MULTI_SIG, b"\x01" * 20), 422),  # multi-sig cannot sign
     ],
 )
-def test_challenge_refuses_bad_addresses(anon, address):
+def test_challenge_refuses_bad_addresses(anon, address, status):
     response = anon.post("/api/auth/challenge", {"address": address}, format="json")
-    assert_error(response, 400, "validation_error", "address")
+    code = "validation_error" if status == 400 else "unprocessable"
+    assert_error(response, status, code, "address")
     assert SignInChallenge.objects.count() == 0
 
 
@@ -175,30 +176,33 @@ def test_verify_requires_fields(anon, wallet, missing):
 
 
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("change", "field", "status"),
     [
-        ({"signature": "zz" * 65}, "signature"),
-        ({"signature": "ab" * 64}, "signature"),
-        ({"signature": "ab" * 66}, "signature"),
-        ({"signature": "ab" * 64 + "02"}, "signature"),  # recovery id must be 0 or 1
-        ({"signature": "00" * 64 + "00"}, "signature"),  # r = s = 0
-        ({"publicKey": "04" + "ab" * 32}, "publicKey"),
-        ({"publicKey": "02" + "zz" * 32}, "publicKey"),
-        ({"nonce": "../../etc"}, "nonce"),
-        ({"challenge": "x" * 3000}, "challenge"),
-        ({"address": "SP3EZ4N7VQ08N9S4K0RN7YJEM08PM3VEHG1T4WGB0"}, "address"),
+        # 400: the schema says no (patterns, lengths)
+        ({"signature": "zz" * 65}, "signature", 400),
+        ({"signature": "ab" * 64}, "signature", 400),
+        ({"signature": "ab" * 66}, "signature", 400),
+        ({"publicKey": "02" + "zz" * 32}, "publicKey", 400),
+        ({"nonce": "../../etc"}, "nonce", 400),
+        ({"challenge": "x" * 5000}, "challenge", 400),
+        # 422: well formed, but cannot be right
+        ({"signature": "ab" * 64 + "02"}, "signature", 422),  # recovery id must be 0 or 1
+        ({"signature": "00" * 64 + "00"}, "signature", 422),  # r = s = 0
+        ({"publicKey": "04" + "ab" * 32}, "publicKey", 422),  # not compressed
+        ({"challenge": "x" * 3000}, "challenge", 422),  # over 2048 bytes, under the 4096 chars
+        ({"address": "SP3EZ4N7VQ08N9S4K0RN7YJEM08PM3VEHG1T4WGB0"}, "address", 422),
     ],
 )
-def test_verify_refuses_malformed_input(anon, wallet, change, field):
+def test_verify_refuses_malformed_input(anon, wallet, change, field, status):
     body = verify_body(wallet, challenge_for(anon, wallet.address), **change)
-    assert_error(anon.post("/api/auth/verify", body, format="json"), 400, field=field)
+    assert_error(anon.post("/api/auth/verify", body, format="json"), status, field=field)
 
 
 def test_verify_refuses_a_challenge_without_nonce_line(anon, wallet):
     challenge = challenge_for(anon, wallet.address)
     body = verify_body(wallet, challenge, challenge="hello")
     del body["nonce"]
-    assert_error(anon.post("/api/auth/verify", body, format="json"), 400, field="challenge")
+    assert_error(anon.post("/api/auth/verify", body, format="json"), 422, field="challenge")
 
 
 def test_signature_by_another_key_is_refused(anon, wallet):
@@ -234,7 +238,7 @@ def test_vrs_order_is_refused(anon, wallet):
     response = anon.post(
         "/api/auth/verify", verify_body(wallet, challenge, signature=vrs), format="json"
     )
-    assert response.status_code in (400, 401)
+    assert response.status_code in (401, 422)  # well formed: never the schema's 400
     assert "error" in response.json()
 
 

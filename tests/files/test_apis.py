@@ -78,7 +78,7 @@ def test_upload_needs_sign_in(anon, upload) -> None:
 
 def test_an_empty_file_is_refused(client_for, user, upload, media) -> None:
     response = upload(client_for(user), b"")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["code"] == "file_empty"
     assert response.json()["error"]["details"] == {"file": ["The file is empty."]}
 
@@ -137,13 +137,13 @@ def test_the_expected_cid_must_match(client_for, user, upload, media) -> None:
     other = unixfs_cid(b"something else")
 
     wrong = upload(api, TEXT, cid=other)
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422
     assert wrong.json()["error"]["code"] == "cid_mismatch"
     assert wrong.json()["error"]["details"]["computedCid"] == unixfs_cid(TEXT)
     assert not (media / "ipfs").exists()
 
     garbage = upload(api, TEXT, cid="not-a-cid")
-    assert garbage.status_code == 400
+    assert garbage.status_code == 422
     assert "cid" in garbage.json()["error"]["details"]
 
     assert upload(api, TEXT, cid=unixfs_cid(TEXT).upper()).status_code == 201
@@ -213,14 +213,15 @@ def test_if_none_match_is_not_modified(anon, client_for, user, upload) -> None:
     assert response["ETag"] == f'"{cid}"'
 
 
-def test_malformed_cid_is_400_and_unknown_is_404(anon) -> None:
+def test_malformed_and_unknown_cids_are_404(anon) -> None:
+    # nothing is at a path that names no CID
     malformed = anon.get("/api/files/not-a-cid")
-    assert malformed.status_code == 400
-    assert malformed.json()["error"]["code"] == "validation_error"
+    assert malformed.status_code == 404
+    assert malformed.json()["error"]["code"] == "file_not_found"
     unknown = anon.get(f"/api/files/{unixfs_cid(b'never uploaded')}")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "file_not_found"
-    assert anon.get("/api/files/not-a-cid/info").status_code == 400
+    assert anon.get("/api/files/not-a-cid/info").status_code == 404
 
 
 def test_bytes_that_no_longer_match_are_not_served(
@@ -354,7 +355,7 @@ def test_head_answers_from_the_record_without_hashing(
     assert anon.head(f"/api/files/{cid}").status_code == 409
     (media / "ipfs" / cid).unlink()
     assert anon.head(f"/api/files/{cid}").status_code == 409
-    assert anon.head("/api/files/b").status_code == 400
+    assert anon.head("/api/files/b").status_code == 404
 
 
 def test_downloads_are_rate_limited(anon, client_for, user, upload, files_conf) -> None:
@@ -446,18 +447,18 @@ SHORT_CIDS = ["b", "z", "f", "u", "m", "k", "9", "%00"]
 
 
 @pytest.mark.parametrize("text", SHORT_CIDS)
-def test_a_lone_multibase_prefix_is_400_not_500(anon, client_for, user, upload, text) -> None:
+def test_a_lone_multibase_prefix_is_404_not_500(anon, client_for, user, upload, text) -> None:
     download = anon.get(f"/api/files/{text}")
-    assert download.status_code == 400, download.content
-    assert download.json()["error"]["details"]["cid"]
-    assert anon.get(f"/api/files/{text}/info").status_code == 400
+    assert download.status_code == 404, download.content
+    assert download.json()["error"]["code"] == "file_not_found"
+    assert anon.get(f"/api/files/{text}/info").status_code == 404
     expected = upload(client_for(user), TEXT, cid=text.replace("%00", "\x00"))
-    assert expected.status_code == 400
+    assert expected.status_code == 422
     assert "cid" in expected.json()["error"]["details"]
 
 
 @pytest.mark.parametrize("text", ["b", "z", "f", "\x00"])
-def test_a_lone_multibase_prefix_in_an_ipfs_submission_link_is_400(client_for, text) -> None:
+def test_a_lone_multibase_prefix_in_an_ipfs_submission_link_is_422(client_for, text) -> None:
     from projects.models import Project
     from tests.factories import ProjectFactory, make_address
 
@@ -468,12 +469,12 @@ def test_a_lone_multibase_prefix_in_an_ipfs_submission_link_is_400(client_for, t
         {"submissionLink": f"ipfs://{text}"},
         format="json",
     )
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     assert "submissionLink" in response.json()["error"]["details"]
 
 
 @pytest.mark.parametrize("text", ["b", "z", "f", "\x00"])
-def test_a_lone_multibase_prefix_as_evidence_file_is_400(client_for, text) -> None:
+def test_a_lone_multibase_prefix_as_evidence_file_is_422(client_for, text) -> None:
     from tests.projects import disputes
 
     project = disputes.active_project()
@@ -483,7 +484,7 @@ def test_a_lone_multibase_prefix_as_evidence_file_is_400(client_for, text) -> No
         {"description": "x", "fileCid": text},
         format="json",
     )
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     assert "fileCid" in response.json()["error"]["details"]
 
 
@@ -500,7 +501,7 @@ def test_two_files_in_one_upload_are_refused(client_for, user, media) -> None:
         },
         format="multipart",
     )
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     assert "file" in response.json()["error"]["details"]
     assert not StoredFile.objects.exists()
     assert not (media / "ipfs").exists()

@@ -104,14 +104,21 @@ def test_preferences(client_for, user):
 
 
 @pytest.mark.parametrize(
-    "types",
-    [{"payment_released": False}, {"dispute_filed": False}, {"nope": False}, {}, "all"],
+    ("types", "status"),
+    [
+        ({"payment_released": False}, 422),  # rules past the schema
+        ({"dispute_filed": False}, 422),
+        ({"nope": False}, 422),
+        ({}, 400),  # the schema says no
+        ("all", 400),
+    ],
 )
-def test_preferences_refuse_mandatory_or_unknown_types(client_for, user, types):
+def test_preferences_refuse_mandatory_or_unknown_types(client_for, user, types, status):
     response = client_for(user).put(
         "/api/notifications/preferences", {"types": types}, format="json"
     )
-    assert_error(response, 400, "validation_error", "types")
+    code = "unprocessable" if status == 422 else "validation_error"
+    assert_error(response, status, code, "types")
 
 
 def test_push_happens_after_commit_only(django_capture_on_commit_callbacks, user):

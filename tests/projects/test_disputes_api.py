@@ -236,16 +236,16 @@ def test_evidence_input_is_validated(callers, dispute):
     post: Callable = callers["client"].post
     assert_error(post(url, {}, format="json"), 400, field="description")
     assert_error(
-        post(url, {"description": "x", "links": ["not a url"]}, format="json"), 400, field="links"
+        post(url, {"description": "x", "links": ["not a url"]}, format="json"), 422, field="links"
     )
     assert_error(
-        post(url, {"description": "x", "links": ["https://a.b"] * 21}, format="json"),
+        post(url, {"description": "x", "links": ["https://a.example"] * 21}, format="json"),
         400,
         field="links",
     )
     for bad in ("not-a-cid", "b", "z", "f", "\x00"):
         assert_error(
-            post(url, {"description": "x", "fileCid": bad}, format="json"), 400, field="fileCid"
+            post(url, {"description": "x", "fileCid": bad}, format="json"), 422, field="fileCid"
         )
     assert_error(
         post(url, {"description": "x", "submittedBy": "me"}, format="json"),
@@ -282,14 +282,14 @@ def test_evidence_with_an_uploaded_file_copies_its_cid_and_sha256(callers, proje
     }
 
 
-def test_evidence_naming_an_unknown_file_is_a_400_on_file_cid(callers, dispute):
+def test_evidence_naming_an_unknown_file_is_a_422_on_file_cid(callers, dispute):
     body = {
         "description": "x",
         "fileCid": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
     }
     url = f"/api/disputes/{dispute.pk}/evidence"
-    # a 400 on the field (a 404 would read as "no such dispute")
-    assert_error(callers["client"].post(url, body, format="json"), 400, field="fileCid")
+    # a 422 on the field (a 404 would read as "no such dispute")
+    assert_error(callers["client"].post(url, body, format="json"), 422, field="fileCid")
     # the party check comes first: a stranger learns nothing about files
     assert_error(callers["other"].post(url, body, format="json"), 404, "not_found")
     assert_error(callers["reviewer"].post(url, body, format="json"), 403, "not_project_party")

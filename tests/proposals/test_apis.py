@@ -88,9 +88,7 @@ def test_proposals_only_to_open_projects(client_for, status):
         ({"proposedBudget": 1.5}, "proposedBudget"),
         ({"proposedDuration": 0}, "proposedDuration"),
         ({"proposedDuration": "7"}, "proposedDuration"),
-        ({"portfolioLinks": ["not a url"]}, "portfolioLinks"),
         ({"portfolioLinks": "https://x.y"}, "portfolioLinks"),
-        ({"freelancerAddress": "SPnotanaddress"}, "freelancerAddress"),
         ({"status": "accepted"}, "status"),
     ],
 )
@@ -100,6 +98,21 @@ def test_proposal_bad_input(client_for, change, field):
         f"/api/projects/{project.pk}/proposals", {**PROPOSAL, **change}, format="json"
     )
     assert_error(response, 400, "validation_error", field)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"portfolioLinks": ["not a url"]}, "portfolioLinks"),  # a string, but no URL
+        ({"freelancerAddress": "SPnotanaddress"}, "freelancerAddress"),  # a bad checksum
+    ],
+)
+def test_proposal_input_past_the_schema_is_a_422(client_for, change, field):
+    project = ProjectFactory()
+    response = client_for(make_address()).post(
+        f"/api/projects/{project.pk}/proposals", {**PROPOSAL, **change}, format="json"
+    )
+    assert_error(response, 422, "unprocessable", field)
 
 
 def test_proposal_requires_sign_in_and_an_existing_project(anon, client_for):
@@ -136,10 +149,7 @@ def test_freelancer_proposals_endpoint_is_scoped(client_for):
     assert client_for(client_a.client_address).get(url).json()["count"] == 1
     assert client_for(make_address()).get(url).json()["count"] == 0
     assert_error(
-        client_for(freelancer).get("/api/freelancers/nope/proposals"),
-        400,
-        "validation_error",
-        "address",
+        client_for(freelancer).get("/api/freelancers/nope/proposals"), 404, "not_found"
     )
 
 
