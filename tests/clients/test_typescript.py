@@ -21,7 +21,8 @@ REGENERATE = "the committed client is stale: run `make client` and commit client
 
 def tsc(project: Path, node_modules: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(node_modules / ".bin" / "tsc"), "--noEmit", "--pretty", "false", "-p", str(project)],
+        [str(node_modules / ".bin" / "tsc"), "--noEmit", "--pretty", "false", "-p", "."],
+        cwd=project,  # errors name files relative to the project: check/contract.ts(…)
         capture_output=True,
         text=True,
         check=False,

@@ -451,7 +451,7 @@ export interface paths {
         get: operations["projects_retrieve"];
         put?: never;
         post?: never;
-        /** @description Cancels an open project. */
+        /** @description Cancels an open project: 200 with the project, now `cancelled` (it stays readable at GET; a cancel is a state, not a removal). */
         delete: operations["projects_destroy"];
         options?: never;
         head?: never;
@@ -553,7 +553,7 @@ export interface paths {
         get: operations["proposals_retrieve"];
         put?: never;
         post?: never;
-        /** @description Withdraws a proposal. */
+        /** @description Withdraws a proposal: 200 with the proposal, now `withdrawn` (it stays readable). */
         delete: operations["proposals_destroy"];
         options?: never;
         head?: never;
@@ -644,10 +644,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @description What reviewers see: the resolution in progress too (the latest attempt's rationale,
-         *     decision and tx), and every attempt recorded, oldest first.
-         */
         AdminDisputeListOutput: {
             id: number;
             projectId: number;
@@ -790,10 +786,6 @@ export interface components {
             /** @description The creation is at least CONFIRMATIONS blocks below the chain tip; provisional (a fork may still undo it) otherwise. */
             final: boolean;
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         ChallengeInputRequest: {
             address: string;
         };
@@ -891,10 +883,18 @@ export interface components {
          * @enum {string}
          */
         DisputeStatusEnum: "open" | "resolved" | "void";
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
+        DisputeView: components["schemas"]["DisputeOutput"] | components["schemas"]["DisputeReviewerOutput"];
+        /** @description Every error under /api/, whatever its status. */
+        Error: {
+            error: {
+                /** @enum {string} */
+                code: "account_disabled" | "address_mismatch" | "already_proposed" | "already_reviewed" | "application_error" | "authentication_failed" | "bad_request" | "chain_api_unavailable" | "challenge_expired" | "challenge_mismatch" | "challenge_unknown" | "challenge_used" | "cid_mismatch" | "conflict" | "csrf_failed" | "dispute_not_open" | "error" | "evidence_limit_reached" | "file_empty" | "file_integrity_failed" | "file_not_found" | "file_too_large" | "forbidden" | "freelancer_mismatch" | "invalid_transition" | "method_not_allowed" | "not_acceptable" | "not_authenticated" | "not_dispute_filer" | "not_dispute_reviewer" | "not_found" | "not_project_client" | "not_project_freelancer" | "not_project_party" | "not_proposal_freelancer" | "own_project" | "parse_error" | "payload_too_large" | "pin_failed" | "pinning_disabled" | "public_key_mismatch" | "rate_limited" | "resolution_already_recorded" | "server_error" | "sign_in_failed" | "signature_invalid" | "statement_already_given" | "storage_quota_exceeded" | "token_expired" | "token_invalid" | "token_revoked" | "token_user_unknown" | "unprocessable" | "unsupported_file_type" | "unsupported_media_type" | "validation_error";
+                /** @description For people; may change. */
+                message: string;
+                /** @description 400 and 422: each field (camelCase, nested as sent) with its messages; otherwise facts about the error (maxBytes, ...). */
+                details: Record<string, unknown>;
+            };
+        };
         EvidenceInputRequest: {
             description: string;
             links?: string[];
@@ -933,27 +933,15 @@ export interface components {
          * @enum {string}
          */
         ExpectedEventEnum: "contract-paused-updated" | "dispute-filed" | "dispute-resolved" | "emergency-refund" | "fee-rate-updated" | "force-refund" | "force-released" | "full-refund" | "milestone-completed" | "milestone-released" | "milestone-reset" | "ownership-proposed" | "ownership-transferred" | "project-created" | "sbtc-contract-updated" | "sbtc-recovered" | "treasury-updated";
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         FileUploadInputRequest: {
             /** Format: binary */
             file: string;
             /** @description Optional: the CID you computed; the upload is refused if the bytes differ. */
             cid?: string;
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         FundingInputRequest: {
             txId: string;
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         MilestoneInputRequest: {
             title: string;
             description?: string;
@@ -1034,34 +1022,90 @@ export interface components {
             milestones: components["schemas"]["OnChainMilestoneOutput"][];
             disputes: components["schemas"]["OnChainDisputeOutput"][];
         };
+        PaginatedAdminDisputeListOutputList: {
+            count: number;
+            page: number;
+            pageSize: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["AdminDisputeListOutput"][];
+        };
         PaginatedChainEventOutputList: {
             count: number;
-            page?: number;
-            pageSize?: number;
+            page: number;
+            pageSize: number;
             /** Format: uri */
-            next?: string | null;
+            next: string | null;
             /** Format: uri */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["ChainEventOutput"][];
         };
         PaginatedChainProjectOutputList: {
             count: number;
-            page?: number;
-            pageSize?: number;
+            page: number;
+            pageSize: number;
             /** Format: uri */
-            next?: string | null;
+            next: string | null;
             /** Format: uri */
-            previous?: string | null;
+            previous: string | null;
             results: components["schemas"]["ChainProjectOutput"][];
+        };
+        PaginatedDisputeOutputList: {
+            count: number;
+            page: number;
+            pageSize: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["DisputeOutput"][];
+        };
+        PaginatedProjectOutputList: {
+            count: number;
+            page: number;
+            pageSize: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["ProjectOutput"][];
+        };
+        PaginatedProposalOutputList: {
+            count: number;
+            page: number;
+            pageSize: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["ProposalOutput"][];
+        };
+        PaginatedReviewOutputList: {
+            count: number;
+            page: number;
+            pageSize: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["ReviewOutput"][];
+        };
+        PaginatedStoredFileOutputList: {
+            count: number;
+            page: number;
+            pageSize: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["StoredFileOutput"][];
         };
         PartyEvidenceOutput: {
             client: components["schemas"]["EvidenceOutput"][];
             freelancer: components["schemas"]["EvidenceOutput"][];
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         PatchedProfileUpdateInputRequest: {
             displayName?: string;
             bio?: string;
@@ -1088,10 +1132,6 @@ export interface components {
             enabled: boolean;
             mandatory: boolean;
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         PreferencesInputRequest: {
             types: {
                 [key: string]: boolean;
@@ -1102,10 +1142,6 @@ export interface components {
                 [key: string]: components["schemas"]["PreferenceOutput"];
             };
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         ProjectCreateInputRequest: {
             title: string;
             description: string;
@@ -1151,10 +1187,6 @@ export interface components {
          * @enum {string}
          */
         ProjectOutputStatusEnum: "open" | "pending" | "active" | "completed" | "reviewed" | "disputed" | "refunded" | "cancelled";
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         ProposalCreateInputRequest: {
             coverLetter: string;
             /**
@@ -1210,10 +1242,6 @@ export interface components {
             /** Format: date-time */
             recordedAt: string;
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         ReviewInputRequest: {
             rating: number;
             comment?: string;
@@ -1223,7 +1251,6 @@ export interface components {
             projectId: number;
             reviewerAddress: string;
             revieweeAddress: string;
-            /** Format: int64 */
             rating: number;
             comment?: string;
             /** Format: date-time */
@@ -1246,10 +1273,6 @@ export interface components {
          * @enum {string}
          */
         SourceEnum: "chain" | "offchain";
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         StatementInputRequest: {
             statement: string;
         };
@@ -1266,18 +1289,15 @@ export interface components {
             readonly url: string;
             readonly gateway: string | null;
             ipfsUri: string;
-            uploadedBy: string;
+            /** @description Null for anyone but the uploader and staff. */
+            uploadedBy: string | null;
             pinStatus: string;
-            pinError: string;
+            pinError: string | null;
             /** Format: date-time */
             pinnedAt: string | null;
             /** Format: date-time */
             createdAt: string;
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         SubmissionInputRequest: {
             submissionLink: string;
             note?: string;
@@ -1352,23 +1372,16 @@ export interface components {
             /** Format: date-time */
             dateJoined: string;
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         VerifyInputRequest: {
             address: string;
-            /** @description 65-byte RSV signature, hex. */
+            /** @description 65-byte RSV signature, hex (0x optional). */
             signature: string;
             /** @description The exact text that was signed. */
             challenge: string;
+            /** @description Compressed, hex. */
             publicKey?: string;
             nonce?: string;
         };
-        /**
-         * @description An input serializer that refuses fields it does not know, so a client that sends
-         *     `status` or `onChainId` learns it cannot set them instead of being silently ignored.
-         */
         VerifyTxInputRequest: {
             txId: string;
             expectedEvent?: components["schemas"]["ExpectedEventEnum"];
@@ -1385,6 +1398,32 @@ export interface components {
             events: components["schemas"]["ChainEventOutput"][];
             error: components["schemas"]["TxErrorOutput"] | null;
         };
+        WsResume: {
+            resume: number;
+        };
+        WsAck: {
+            ack: number;
+        };
+        WsNotification: {
+            id: number;
+            /** @enum {string} */
+            type: "proposal_received" | "proposal_accepted" | "proposal_rejected" | "project_funded" | "milestone_submitted" | "milestone_approved" | "payment_released" | "dispute_filed" | "dispute_evidence_added" | "dispute_resolved" | "refund_issued" | "chain_reorg";
+            projectId: number | null;
+            message: string;
+            link: string;
+            /** @description Milliseconds since the epoch. */
+            timestamp: number;
+        };
+        WsPing: {
+            /** @enum {unknown} */
+            type: "ping";
+            timestamp: number;
+        };
+        WsError: {
+            /** @enum {unknown} */
+            type: "error";
+            message: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1397,8 +1436,10 @@ export interface operations {
     admin_disputes_list: {
         parameters: {
             query?: {
-                page?: string;
-                pageSize?: string;
+                /** @description 1-based; past the last: 404. */
+                page?: number;
+                /** @description Default 20. */
+                pageSize?: number;
                 project?: number;
                 /**
                  * @description * `open` - Open
@@ -1423,7 +1464,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AdminDisputeListOutput"][];
+                    "application/json": components["schemas"]["PaginatedAdminDisputeListOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1445,6 +1522,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DisputeReviewOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1470,6 +1574,51 @@ export interface operations {
                     "application/json": components["schemas"]["ChallengeOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate-limited (`rate_limited`); retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     auth_logout_create: {
@@ -1488,6 +1637,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     auth_me_retrieve: {
@@ -1505,6 +1663,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1530,6 +1697,69 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate-limited (`rate_limited`); retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     auth_ws_ticket_create: {
@@ -1549,13 +1779,33 @@ export interface operations {
                     "application/json": components["schemas"]["TicketOutput"];
                 };
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     blockchain_events_list: {
         parameters: {
             query?: {
-                page?: string;
-                pageSize?: string;
+                /** @description 1-based; past the last: 404. */
+                page?: number;
+                /** @description Default 20. */
+                pageSize?: number;
                 /** @description On-chain project id. */
                 project?: number;
                 /** @description Only events at this block height or above. */
@@ -1597,6 +1847,24 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedChainEventOutputList"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     blockchain_project_retrieve: {
@@ -1618,13 +1886,24 @@ export interface operations {
                     "application/json": components["schemas"]["ChainProjectDetailOutput"];
                 };
             };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     blockchain_projects_list: {
         parameters: {
             query?: {
-                page?: string;
-                pageSize?: string;
+                /** @description 1-based; past the last: 404. */
+                page?: number;
+                /** @description Default 20. */
+                pageSize?: number;
             };
             header?: never;
             path?: never;
@@ -1638,6 +1917,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedChainProjectOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1682,26 +1979,50 @@ export interface operations {
                     "application/json": components["schemas"]["VerifyTxOutput"];
                 };
             };
-            /** @description A malformed txId or an unknown event name. */
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description The Stacks API knows no such transaction. */
+            /** @description No such resource (or not one you may see), or a page past the last. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description The Stacks API could not be read (error envelope). */
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Stacks API could not be read (`chain_api_unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1721,7 +2042,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DisputeOutput"];
+                    "application/json": components["schemas"]["DisputeView"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1749,6 +2097,78 @@ export interface operations {
                     "application/json": components["schemas"]["EvidenceOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     disputes_statement_create: {
@@ -1771,14 +2191,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DisputeOutput"];
+                    "application/json": components["schemas"]["DisputeView"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
     files_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                pageSize?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1790,7 +2287,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StoredFileOutput"][];
+                    "application/json": components["schemas"]["PaginatedStoredFileOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1824,6 +2348,78 @@ export interface operations {
                     "application/json": components["schemas"]["StoredFileOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate-limited (`rate_limited`); retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     files_retrieve: {
@@ -1852,6 +2448,42 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate-limited (`rate_limited`); retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     files_info_retrieve: {
@@ -1873,13 +2505,33 @@ export interface operations {
                     "application/json": components["schemas"]["StoredFileOutput"];
                 };
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     freelancers_proposals_list: {
         parameters: {
             query?: {
-                page?: string;
-                pageSize?: string;
+                /** @description 1-based; past the last: 404. */
+                page?: number;
+                /** @description Default 20. */
+                pageSize?: number;
                 /**
                  * @description * `pending` - Pending
                  *     * `accepted` - Accepted
@@ -1901,7 +2553,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProposalOutput"][];
+                    "application/json": components["schemas"]["PaginatedProposalOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1928,6 +2616,24 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationPage"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     notifications_read_update: {
@@ -1949,6 +2655,33 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationOutput"];
                 };
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     notifications_preferences_retrieve: {
@@ -1966,6 +2699,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PreferencesOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1991,6 +2733,60 @@ export interface operations {
                     "application/json": components["schemas"]["PreferencesOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     notifications_read_all_update: {
@@ -2008,6 +2804,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadAll"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2029,6 +2843,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnreadCount"];
                 };
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     projects_list: {
@@ -2037,8 +2860,10 @@ export interface operations {
                 category?: string;
                 client?: string;
                 freelancer?: string;
-                page?: string;
-                pageSize?: string;
+                /** @description 1-based; past the last: 404. */
+                page?: number;
+                /** @description Default 20. */
+                pageSize?: number;
                 search?: string;
                 /**
                  * @description * `open` - Open
@@ -2068,7 +2893,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProjectOutput"][];
+                    "application/json": components["schemas"]["PaginatedProjectOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2094,6 +2955,60 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     projects_retrieve: {
@@ -2115,6 +3030,24 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectOutput"];
                 };
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     projects_destroy: {
@@ -2128,12 +3061,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProjectOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2160,11 +3130,88 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     projects_disputes_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                pageSize?: number;
+            };
             header?: never;
             path: {
                 project_id: string;
@@ -2178,7 +3225,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DisputeOutput"][];
+                    "application/json": components["schemas"]["PaginatedDisputeOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2204,6 +3287,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectOutput"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2232,13 +3387,87 @@ export interface operations {
                     "application/json": components["schemas"]["MilestoneOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     projects_proposals_list: {
         parameters: {
             query?: {
-                page?: string;
-                pageSize?: string;
+                /** @description 1-based; past the last: 404. */
+                page?: number;
+                /** @description Default 20. */
+                pageSize?: number;
                 /**
                  * @description * `pending` - Pending
                  *     * `accepted` - Accepted
@@ -2260,7 +3489,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProposalOutput"][];
+                    "application/json": components["schemas"]["PaginatedProposalOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2288,11 +3553,88 @@ export interface operations {
                     "application/json": components["schemas"]["ProposalOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     projects_reviews_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                pageSize?: number;
+            };
             header?: never;
             path: {
                 project_id: string;
@@ -2306,7 +3648,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReviewOutput"][];
+                    "application/json": components["schemas"]["PaginatedReviewOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2334,6 +3703,78 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewOutput"];
                 };
             };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     proposals_retrieve: {
@@ -2355,6 +3796,33 @@ export interface operations {
                     "application/json": components["schemas"]["ProposalOutput"];
                 };
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     proposals_destroy: {
@@ -2368,12 +3836,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProposalOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2394,6 +3899,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProposalOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2417,6 +3958,42 @@ export interface operations {
                     "application/json": components["schemas"]["ProposalOutput"];
                 };
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     users_retrieve: {
@@ -2438,11 +4015,34 @@ export interface operations {
                     "application/json": components["schemas"]["PublicProfileOutput"];
                 };
             };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     users_reviews_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                pageSize?: number;
+            };
             header?: never;
             path: {
                 address: string;
@@ -2456,7 +4056,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReviewOutput"][];
+                    "application/json": components["schemas"]["PaginatedReviewOutputList"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2476,6 +4103,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2499,6 +4135,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOutput"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
