@@ -73,3 +73,18 @@ def test_the_contract_check_fails_to_compile_against_a_wrong_schema(node_modules
     in_contract = " ".join(line for line in errors if line.startswith("check/contract.ts"))
     assert "Property 'results' does not exist" in in_contract, done.stdout
     assert "'409' does not satisfy the constraint" in in_contract, done.stdout
+
+
+def test_the_schema_does_not_depend_on_what_the_process_imported():
+    """The served schema is the same before and after every module of the project is imported
+    (error codes are collected from ApplicationError's subclasses, some in indexer-only modules)."""
+    import importlib
+    import pkgutil
+
+    before = ts.served_schema()
+    for app in ("accounts", "chainsync", "files", "notifications", "projects", "proposals"):
+        package = importlib.import_module(app)
+        for module in pkgutil.walk_packages(package.__path__, f"{app}."):
+            if ".migrations" not in module.name and ".management" not in module.name:
+                importlib.import_module(module.name)
+    assert ts.served_schema() == before
