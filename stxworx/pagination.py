@@ -51,6 +51,24 @@ class PageNumberPagination(pagination.PageNumberPagination):
             }
         )
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "in": "query",
+                "name": "page",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1},
+                "description": "1-based; past the last page: 404.",
+            },
+            {
+                "in": "query",
+                "name": "pageSize",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                "description": "Default 20.",
+            },
+        ]
+
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return {
             "type": "object",
