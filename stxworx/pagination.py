@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import pagination, serializers
 from rest_framework.response import Response
 
-from stxworx.fields import QueryIntegerField
+from stxworx.fields import MAX_AMOUNT, QueryIntegerField
 from stxworx.serializers import StrictSerializer
 
 MAX_PAGE_SIZE = 100
@@ -57,7 +57,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "in": "query",
                 "name": "page",
                 "required": False,
-                "schema": {"type": "integer", "minimum": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT},
                 "description": "1-based; past the last page: 404.",
             },
             {
