@@ -115,6 +115,9 @@ class ReviewOutput(serializers.ModelSerializer):
     projectId = serializers.IntegerField(source="project_id")
     reviewerAddress = serializers.CharField(source="reviewer_address")
     revieweeAddress = serializers.CharField(source="reviewee_address")
+    # Declared, not derived from the model: a model integer field's range comes from the database
+    # (smallint on PostgreSQL, int64 on SQLite), and the schema must not depend on the backend.
+    rating = serializers.IntegerField(min_value=1, max_value=5)
     createdAt = serializers.DateTimeField(source="created_at")
 
     class Meta:
