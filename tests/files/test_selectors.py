@@ -83,13 +83,13 @@ def test_deliverable_link_field_takes_urls_and_ipfs_links() -> None:
     assert check("not a url")[0] is False
 
 
-def test_stored_file_for_attachment_is_400_on_the_field_for_bad_and_unknown_cids() -> None:
+def test_stored_file_for_attachment_is_422_on_the_field_for_bad_and_unknown_cids() -> None:
     stored = StoredFileFactory()
     assert stored_file_for_attachment(cid=f" {stored.cid.upper()} ", field="fileCid") == stored
     for text in ["not-a-cid", "b", "z", "\x00", EMPTY_RAW]:
         with pytest.raises(InvalidInput) as exc:
             stored_file_for_attachment(cid=text, field="fileCid")
-        assert exc.value.http_status == 400
+        assert exc.value.http_status == 422  # well formed JSON, a rule past the schema
         assert list(exc.value.extra) == ["fileCid"], text
 
 
