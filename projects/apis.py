@@ -77,14 +77,20 @@ class ProjectDetailApi(APIView):
         services.project_update(project_id=project_id, actor=actor(request), **data)
         return _project_response(project_id)
 
+
+class ProjectCancelApi(APIView):
+    """A cancel is a state, not a removal: the project stays readable (its proposals and the
+    parties' lists name it), so it is not a DELETE, which would promise the resource is gone."""
+
+    permission_classes = [IsAuthenticated]
+
     @errors(409)
     @extend_schema(
         request=None,
-        responses={200: ProjectOutput},
-        description="Cancels an open project: 200 with the project, now `cancelled` (it stays "
-        "readable at GET; a cancel is a state, not a removal).",
+        responses=ProjectOutput,
+        description="Cancels an open project (the client): 200 with the project, now `cancelled`.",
     )
-    def delete(self, request: Request, project_id: int) -> Response:
+    def put(self, request: Request, project_id: int) -> Response:
         services.project_cancel(project_id=project_id, actor=actor(request))
         return _project_response(project_id)
 

@@ -10,6 +10,7 @@ urlpatterns = [
         apis.MilestoneSubmissionApi.as_view(),
         name="milestone-submission",
     ),
+    path("projects/<id:project_id>/cancel", apis.ProjectCancelApi.as_view(), name="project-cancel"),
     path(
         "projects/<id:project_id>/funding", apis.ProjectFundingApi.as_view(), name="project-funding"
     ),

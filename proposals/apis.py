@@ -68,14 +68,19 @@ class ProposalDetailApi(APIView):
         proposal = selectors.proposal_get(proposal_id=proposal_id, viewer=actor(request))
         return Response(ProposalOutput(proposal).data)
 
+
+class ProposalWithdrawApi(APIView):
+    """A withdrawn proposal stays readable (the client saw it): a state, not a DELETE."""
+
+    permission_classes = [IsAuthenticated]
+
     @errors(409)
     @extend_schema(
         request=None,
-        responses={200: ProposalOutput},
-        description="Withdraws a proposal: 200 with the proposal, now `withdrawn` (it stays "
-        "readable).",
+        responses=ProposalOutput,
+        description="Withdraws a pending proposal (its freelancer): 200 with it, now `withdrawn`.",
     )
-    def delete(self, request: Request, proposal_id: int) -> Response:
+    def put(self, request: Request, proposal_id: int) -> Response:
         proposal = services.proposal_withdraw(proposal_id=proposal_id, actor=actor(request))
         return Response(ProposalOutput(proposal).data)
 

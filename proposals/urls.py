@@ -15,6 +15,11 @@ urlpatterns = [
     ),
     path("proposals/<id:proposal_id>", apis.ProposalDetailApi.as_view(), name="proposal-detail"),
     path(
+        "proposals/<id:proposal_id>/withdraw",
+        apis.ProposalWithdrawApi.as_view(),
+        name="proposal-withdraw",
+    ),
+    path(
         "proposals/<id:proposal_id>/accept",
         apis.ProposalAcceptApi.as_view(),
         name="proposal-accept",

@@ -83,7 +83,11 @@ class LinkField(serializers.URLField):
 
 class QueryIntegerField(serializers.IntegerField):
     """A whole number in a query string: decimal digits only (`5`, not `5.0`, ` 5` or `+5`), so
-    the schema's `type: integer` is exactly what is accepted."""
+    the schema's `type: integer` is exactly what is accepted. At most a BIGINT by default."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_value", MAX_AMOUNT)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int | str):

@@ -22,7 +22,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 
 from stxworx.errors import ApplicationError
-from stxworx.pagination import MAX_PAGE_SIZE, PageNumberPagination
+from stxworx.pagination import PageNumberPagination
 
 # Codes raised with an explicit `code=` (not a class attribute), by DRF, and by the JSON error
 # views and middleware; ApplicationError subclasses add their own (error_codes()).
@@ -138,26 +138,6 @@ def errors(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return mark
 
 
-PAGE_PARAMETERS = [
-    {
-        "in": "query",
-        "name": "page",
-        "required": False,
-        "allowEmptyValue": True,
-        "schema": {"type": "integer", "minimum": 1},
-        "description": "1-based; past the last page: 404.",
-    },
-    {
-        "in": "query",
-        "name": "pageSize",
-        "required": False,
-        "allowEmptyValue": True,
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-        "description": "Default 20.",
-    },
-]
-
-
 class AutoSchema(SpectacularAutoSchema):
     def _get_paginator(self) -> Any:
         # APIViews paginate by hand (stxworx.pagination.paginate): every GET list is a page.
@@ -167,10 +147,7 @@ class AutoSchema(SpectacularAutoSchema):
         return self.method == "GET" and self._is_list_view()
 
     def _get_parameters(self) -> list[dict[str, Any]]:
-        parameters = super()._get_parameters()
-        if self._is_paginated():
-            names = {(p["in"], p["name"]) for p in parameters}
-            parameters += [p for p in PAGE_PARAMETERS if ("query", p["name"]) not in names]
+        parameters = super()._get_parameters()  # with the paginator's page and pageSize
         for parameter in parameters:
             if parameter["in"] == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True  # blank means absent (stxworx.apis.query)
@@ -187,6 +164,11 @@ class AutoSchema(SpectacularAutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.DictField) and not field.allow_empty:
             schema["minProperties"] = 1
+        if isinstance(field, serializers.ListSerializer):  # `many=True` with its bounds
+            if field.min_length is not None or not field.allow_empty:
+                schema["minItems"] = max(field.min_length or 0, 0 if field.allow_empty else 1)
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
         return schema
 
     def _error_statuses(self) -> set[int]:

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import pagination, serializers
 from rest_framework.response import Response
 
-from stxworx.fields import QueryIntegerField
+from stxworx.fields import MAX_AMOUNT, QueryIntegerField
 from stxworx.serializers import StrictSerializer
 
 MAX_PAGE_SIZE = 100
@@ -50,6 +50,24 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "results": data,
             }
         )
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "in": "query",
+                "name": "page",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT},
+                "description": "1-based; past the last page: 404.",
+            },
+            {
+                "in": "query",
+                "name": "pageSize",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                "description": "Default 20.",
+            },
+        ]
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -247,18 +247,26 @@ def test_patch_cannot_set_status(client_for):
     assert Project.objects.get(pk=project.pk).status == "open"
 
 
-def test_delete_cancels_an_open_project(client_for):
+def test_cancel_cancels_an_open_project_which_stays_readable(client_for, anon):
     project = ProjectFactory()
-    response = client_for(project.client_address).delete(f"/api/projects/{project.pk}")
+    response = client_for(project.client_address).put(f"/api/projects/{project.pk}/cancel")
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
-    again = client_for(project.client_address).delete(f"/api/projects/{project.pk}")
+    assert anon.get(f"/api/projects/{project.pk}").json()["status"] == "cancelled"
+    again = client_for(project.client_address).put(f"/api/projects/{project.pk}/cancel")
     assert_error(again, 409, "invalid_transition")
 
 
-def test_delete_by_someone_else_is_a_403(client_for):
+def test_a_project_is_not_deleted_a_delete_is_a_405(client_for):
     project = ProjectFactory()
-    assert_error(client_for(make_address()).delete(f"/api/projects/{project.pk}"), 403)
+    response = client_for(project.client_address).delete(f"/api/projects/{project.pk}")
+    assert_error(response, 405, "method_not_allowed")
+    assert Project.objects.get(pk=project.pk).status == "open"
+
+
+def test_cancel_by_someone_else_is_a_403(client_for):
+    project = ProjectFactory()
+    assert_error(client_for(make_address()).put(f"/api/projects/{project.pk}/cancel"), 403)
     assert Project.objects.get(pk=project.pk).status == "open"
 
 

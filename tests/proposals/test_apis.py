@@ -194,12 +194,13 @@ def test_reject_and_withdraw(client_for):
         recipient=a.freelancer_address, type="proposal_rejected"
     ).exists()
     # withdraw: only the freelancer, only while pending
-    assert_error(client.delete(f"/api/proposals/{b.pk}"), 403, "not_proposal_freelancer")
+    assert_error(client.put(f"/api/proposals/{b.pk}/withdraw"), 403, "not_proposal_freelancer")
     freelancer = client_for(b.freelancer_address)
-    assert freelancer.delete(f"/api/proposals/{b.pk}").json()["status"] == "withdrawn"
-    assert_error(freelancer.delete(f"/api/proposals/{b.pk}"), 409)
-    assert_error(client_for(a.freelancer_address).delete(f"/api/proposals/{a.pk}"), 409)
+    assert freelancer.put(f"/api/proposals/{b.pk}/withdraw").json()["status"] == "withdrawn"
+    assert_error(freelancer.put(f"/api/proposals/{b.pk}/withdraw"), 409)
+    assert_error(client_for(a.freelancer_address).put(f"/api/proposals/{a.pk}/withdraw"), 409)
     assert_error(client.put(f"/api/proposals/{b.pk}/accept"), 409)
+    assert_error(freelancer.delete(f"/api/proposals/{b.pk}"), 405)  # a state, not a removal
 
 
 def test_proposal_detail_visible_to_its_parties_only(client_for):
