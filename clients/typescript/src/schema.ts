@@ -451,11 +451,27 @@ export interface paths {
         get: operations["projects_retrieve"];
         put?: never;
         post?: never;
-        /** @description Cancels an open project: 200 with the project, now `cancelled` (it stays readable at GET; a cancel is a state, not a removal). */
-        delete: operations["projects_destroy"];
+        delete?: never;
         options?: never;
         head?: never;
         patch: operations["projects_partial_update"];
+        trace?: never;
+    };
+    "/api/projects/{project_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Cancels an open project (the client): 200 with the project, now `cancelled`. */
+        put: operations["projects_cancel_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/projects/{project_id}/disputes": {
@@ -553,8 +569,7 @@ export interface paths {
         get: operations["proposals_retrieve"];
         put?: never;
         post?: never;
-        /** @description Withdraws a proposal: 200 with the proposal, now `withdrawn` (it stays readable). */
-        delete: operations["proposals_destroy"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -585,6 +600,23 @@ export interface paths {
         };
         get?: never;
         put: operations["proposals_reject_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Withdraws a pending proposal (its freelancer): 200 with it, now `withdrawn`. */
+        put: operations["proposals_withdraw_update"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2271,9 +2303,9 @@ export interface operations {
     files_list: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
+                /** @description 1-based; past the last page: 404. */
                 page?: number;
-                /** @description Number of results to return per page. */
+                /** @description Default 20. */
                 pageSize?: number;
             };
             header?: never;
@@ -3050,63 +3082,6 @@ export interface operations {
             };
         };
     };
-    projects_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                project_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProjectOutput"];
-                };
-            };
-            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but not allowed (the code says why). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such resource (or not one you may see), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The resource's state does not allow this now (a transition, a duplicate). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     projects_partial_update: {
         parameters: {
             query?: never;
@@ -3204,12 +3179,69 @@ export interface operations {
             };
         };
     };
+    projects_cancel_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     projects_disputes_list: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
+                /** @description 1-based; past the last page: 404. */
                 page?: number;
-                /** @description Number of results to return per page. */
+                /** @description Default 20. */
                 pageSize?: number;
             };
             header?: never;
@@ -3630,9 +3662,9 @@ export interface operations {
     projects_reviews_list: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
+                /** @description 1-based; past the last page: 404. */
                 page?: number;
-                /** @description Number of results to return per page. */
+                /** @description Default 20. */
                 pageSize?: number;
             };
             header?: never;
@@ -3825,63 +3857,6 @@ export interface operations {
             };
         };
     };
-    proposals_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                proposal_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProposalOutput"];
-                };
-            };
-            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but not allowed (the code says why). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such resource (or not one you may see), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The resource's state does not allow this now (a transition, a duplicate). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     proposals_accept_update: {
         parameters: {
             query?: never;
@@ -3996,6 +3971,63 @@ export interface operations {
             };
         };
     };
+    proposals_withdraw_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalOutput"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but not allowed (the code says why). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not one you may see), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource's state does not allow this now (a transition, a duplicate). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     users_retrieve: {
         parameters: {
             query?: never;
@@ -4038,9 +4070,9 @@ export interface operations {
     users_reviews_list: {
         parameters: {
             query?: {
-                /** @description A page number within the paginated result set. */
+                /** @description 1-based; past the last page: 404. */
                 page?: number;
-                /** @description Number of results to return per page. */
+                /** @description Default 20. */
                 pageSize?: number;
             };
             header?: never;
