@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -30,7 +31,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from proposals.models import Proposal
 from scripts import typescript_client as ts
 from tests.clients.conftest import NODE_MISSING
 from tests.processes import daphne
@@ -162,23 +162,49 @@ def api_server(transactional_db, frontend, tmp_path) -> Iterator[str]:
     )
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = tmp_path / "daphne.log"
+    before = _other_sessions()
     try:
         with daphne(env, log) as base:
             yield base
+        _wait_for_sessions_to_end(before)
     finally:
         if log.exists():
             print(log.read_text()[-4000:])  # shown when the test fails
+
+
+def _other_sessions() -> set[int] | None:
+    """The ids of the other PostgreSQL sessions on the test database (None on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def _wait_for_sessions_to_end(before: set[int] | None, seconds: float = 10) -> None:
+    """PostgreSQL ends a stopped server's sessions a moment after it exits; until then the test
+    database cannot be dropped at the end of the run. Wait for those started since `before`."""
+    deadline = time.monotonic() + seconds
+    while before is not None and time.monotonic() < deadline:
+        if not (_other_sessions() or set()) - before:
+            return
+        time.sleep(0.05)
 
 
 # --- the browser ----------------------------------------------------------------------------
 
 
 @pytest.fixture
-def browser(monkeypatch):
+def browser():
+    """Chromium; while it runs, the test asks the API, never the ORM (Playwright's sync API keeps
+    an event loop in this thread, and an ORM call there would hold a connection of its own)."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls are plain ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
@@ -332,7 +358,7 @@ def test_the_frontend_signs_in_posts_a_job_proposes_accepts_and_hears_it(
     ARTIFACTS.mkdir(exist_ok=True)
     freelancer.screenshot(path=str(ARTIFACTS / "frontend_freelancer.png"), full_page=True)
     assert client.errors == [] and freelancer.errors == []
-    assert Proposal.objects.get(pk=proposal["id"]).status == Proposal.Status.ACCEPTED
+    assert ok(freelancer, "proposal", proposal["id"])["status"] == "accepted"
     assert len(news) == 1 and heard(freelancer)["lastId"] == news[0]["id"]
 
 

@@ -98,6 +98,15 @@ const app = {
       return { count: page.count, results: page.results };
     }),
 
+  proposal: (proposalId: number) =>
+    attempt(() =>
+      unwrap(
+        api.GET("/api/proposals/{proposal_id}", {
+          params: { path: { proposal_id: String(proposalId) } },
+        }),
+      ),
+    ),
+
   accept: (proposalId: number) =>
     attempt(() =>
       unwrap(
