@@ -4,7 +4,6 @@ import json
 from datetime import timedelta
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -27,6 +26,7 @@ from projects.models import (
     Review,
 )
 from projects.selectors import (
+    REVIEWERS_GROUP,
     dispute_get,
     dispute_resolution_call,
     dispute_review_get,
@@ -35,6 +35,7 @@ from projects.selectors import (
 from projects.selectors.disputes import disputed_amount
 from projects.serializers import DisputeReviewerOutput, ResolutionInput
 from projects.services import dispute_resolution_record
+from projects.templatetags.dispute_review import short_id, token_amount
 from stxworx.admin import ReadOnlyAdmin
 from stxworx.apis import validated
 from stxworx.errors import ApplicationError, NotFound, error_body
@@ -217,8 +218,21 @@ class DisputeAmountFilter(admin.SimpleListFilter):
         return queryset.filter(match)
 
 
+def reviewers_only_refusal(admin_site: admin.AdminSite, request: HttpRequest) -> HttpResponse:
+    """The admin page a signed-in staff user outside "Dispute reviewers" gets (403) instead of
+    the API's JSON refusal: what they asked for is for dispute reviewers, and how to become one."""
+    context = {
+        **admin_site.each_context(request),
+        "title": "Only dispute reviewers see disputes",
+        "group": REVIEWERS_GROUP,
+        "user_address": getattr(request.user, "address", ""),
+    }
+    return TemplateResponse(request, "admin/projects/dispute/refused.html", context, status=403)
+
+
 class ReviewersReadOnlyAdmin(ReadOnlyAdmin):
-    """The disputes' records: only the dispute reviewers see them, and nobody writes here."""
+    """The disputes' records: only the dispute reviewers see them, and nobody writes here. Staff
+    outside the group who open one of their pages get the refusal page, not a bare 403."""
 
     def has_module_permission(self, request) -> bool:
         return is_dispute_reviewer(request.user)
@@ -226,22 +240,38 @@ class ReviewersReadOnlyAdmin(ReadOnlyAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return is_dispute_reviewer(request.user)
 
+    def changelist_view(self, request, extra_context=None):
+        if not is_dispute_reviewer(request.user):
+            return reviewers_only_refusal(self.admin_site, request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not is_dispute_reviewer(request.user):
+            return reviewers_only_refusal(self.admin_site, request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not is_dispute_reviewer(request.user):
+            return reviewers_only_refusal(self.admin_site, request)
+        return super().history_view(request, object_id, extra_context)
+
 
 @admin.register(Dispute)
 class DisputeAdmin(ReviewersReadOnlyAdmin):
     """Read-only: disputes open and close on chain. The list links each dispute to its review
     page, where the reviewer's wallet signs the resolution."""
 
+    # Compact, to fit a 1366 px screen beside the filters: the amount carries its token, the
+    # addresses and tx ids are shortened (whole on hover and on the review page).
     list_display = [
         "review_link",
-        "project",
+        "project_title",
         "milestone_number",
         "status",
         "age",
         "amount",
-        "token",
-        "filed_by",
-        "resolution_tx_id",
+        "filer",
+        "resolution",
     ]
     list_filter = [
         "status",
@@ -265,13 +295,34 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
     def age(self, obj: Dispute) -> str:
         return timesince(obj.filed_at)
 
-    @admin.display(description="amount (base units)", ordering="_amount")
-    def amount(self, obj: Dispute) -> int | None:
-        return obj._amount
+    @admin.display(description="project", ordering="project__title")
+    def project_title(self, obj: Dispute) -> str:
+        title = obj.project.title
+        short = title if len(title) <= 40 else f"{title[:39]}…"
+        return format_html('<span title="{}">#{} {}</span>', title, obj.project_id, short)
 
-    @admin.display(description="token", ordering="project__token")
-    def token(self, obj: Dispute) -> str:
-        return obj.project.token
+    @admin.display(description="m.", ordering="milestone_number")
+    def milestone_number(self, obj: Dispute) -> int:
+        return obj.milestone_number
+
+    @admin.display(description="amount (gross)", ordering="_amount")
+    def amount(self, obj: Dispute) -> str:
+        return token_amount(obj._amount, obj.project.token)
+
+    @admin.display(description="filed by", ordering="filed_by")
+    def filer(self, obj: Dispute) -> str:
+        side = "client" if obj.filed_by == obj.project.client_address else "freelancer"
+        return format_html(
+            '{} <code title="{}">{}</code>', side, obj.filed_by, short_id(obj.filed_by, 4)
+        )
+
+    @admin.display(description="resolution tx", ordering="resolved_tx_id")
+    def resolution(self, obj: Dispute) -> str:
+        tx = obj.resolved_tx_id or obj.resolution_tx_id
+        if not tx:
+            return "—"
+        pending = "" if obj.resolved_tx_id else " (pending)"
+        return format_html('<code title="{}">{}</code>{}', tx, short_id(tx, 6), pending)
 
     def get_urls(self):
         own = [
@@ -295,7 +346,7 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
         try:  # checks the reviewer first (NotDisputeReviewer)
             review = dispute_review_get(dispute_id=dispute_id, user=request.user)
         except NotDisputeReviewer:
-            raise PermissionDenied from None
+            return reviewers_only_refusal(self.admin_site, request)
         except NotFound:
             raise Http404 from None
         context = {
@@ -304,6 +355,10 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
             "title": f"Dispute #{dispute_id}",
             "review": review,
             "call": dispute_resolution_call(dispute=review.dispute),
+            "pending_decisions": [
+                {"txId": a.tx_id, "releaseToFreelancer": a.release_to_freelancer}
+                for a in review.pending_attempts
+            ],
             "resolution_url": reverse("admin:projects_dispute_resolution", args=[dispute_id]),
         }
         response = TemplateResponse(request, "admin/projects/dispute/review.html", context)

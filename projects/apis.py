@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
@@ -10,12 +10,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import selectors, services
+from projects.errors import DisputeNotOpen
 from projects.serializers import (
     AdminDisputeFilter,
     AdminDisputeListOutput,
     DisputeOutput,
     DisputeReviewerOutput,
     DisputeReviewOutput,
+    ErrorOutput,
     EvidenceInput,
     EvidenceOutput,
     FundingInput,
@@ -153,16 +155,39 @@ class DisputeDetailApi(APIView):
         return _dispute_response(request, dispute_id)
 
 
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorOutput, description=f"{description} (error envelope)")
+
+
 class DisputeStatementApi(APIView):
+    """A party's own statement on the dispute: one per side, rewritten by each PUT while the
+    dispute is open; both parties and the reviewers see both (`statements`)."""
+
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=StatementInput, responses=DisputeOutput)
-    def post(self, request: Request, dispute_id: int) -> Response:
+    @extend_schema(
+        request=StatementInput,
+        responses={
+            200: OpenApiResponse(DisputeOutput, description="Your statement replaced the old."),
+            201: OpenApiResponse(DisputeOutput, description="Your side's first statement."),
+            400: _error(
+                "validation_error: no or empty statement, over 5000 characters, or an unknown field"
+            ),
+            401: _error("not_authenticated: no or a bad token"),
+            403: _error("not_project_party: a dispute reviewer, who is no party"),
+            404: _error("not_found: no such dispute, or you are not one of its parties"),
+            DisputeNotOpen.http_status: _error("dispute_not_open: the dispute is closed"),
+        },
+    )
+    def put(self, request: Request, dispute_id: int) -> Response:
         data = validated(StatementInput, request.data)
-        services.dispute_statement_set(
-            dispute_id=dispute_id, actor=actor(request), statement=data["statement"]
+        _, created = services.dispute_statement_set(
+            dispute_id=dispute_id, actor=actor(request), text=data["statement"]
         )
-        return _dispute_response(request, dispute_id)
+        response = _dispute_response(request, dispute_id)
+        if created:
+            response.status_code = status.HTTP_201_CREATED
+        return response
 
 
 class DisputeEvidenceApi(APIView):
