@@ -266,7 +266,7 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
     list_display = [
         "review_link",
         "project_title",
-        "milestone_number",
+        "milestone",
         "status",
         "age",
         "amount",
@@ -281,6 +281,10 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
     ]
     search_fields = ["project__title", "filed_by", "filed_tx_id", "resolved_tx_id"]
     ordering = ["filed_at", "id"]
+
+    class Media:
+        css = {"all": ["projects/dispute_list.css"]}
+
     list_select_related = ["project"]
 
     def get_queryset(self, request):
@@ -293,16 +297,20 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
 
     @admin.display(description="age", ordering="filed_at")
     def age(self, obj: Dispute) -> str:
-        return timesince(obj.filed_at)
+        return format_html(
+            '<span title="filed {}">{}</span>',
+            obj.filed_at.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            timesince(obj.filed_at, depth=1),
+        )
 
     @admin.display(description="project", ordering="project__title")
     def project_title(self, obj: Dispute) -> str:
         title = obj.project.title
-        short = title if len(title) <= 40 else f"{title[:39]}…"
+        short = title if len(title) <= 32 else f"{title[:31]}…"
         return format_html('<span title="{}">#{} {}</span>', title, obj.project_id, short)
 
     @admin.display(description="m.", ordering="milestone_number")
-    def milestone_number(self, obj: Dispute) -> int:
+    def milestone(self, obj: Dispute) -> int:
         return obj.milestone_number
 
     @admin.display(description="amount (gross)", ordering="_amount")
@@ -312,17 +320,16 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
     @admin.display(description="filed by", ordering="filed_by")
     def filer(self, obj: Dispute) -> str:
         side = "client" if obj.filed_by == obj.project.client_address else "freelancer"
-        return format_html(
-            '{} <code title="{}">{}</code>', side, obj.filed_by, short_id(obj.filed_by, 4)
-        )
+        return format_html('<span title="{}">{}</span>', obj.filed_by, side)
 
-    @admin.display(description="resolution tx", ordering="resolved_tx_id")
+    @admin.display(description="tx", ordering="resolved_tx_id")
     def resolution(self, obj: Dispute) -> str:
+        """The tx that closed it, else the latest one a reviewer broadcast (pending)."""
         tx = obj.resolved_tx_id or obj.resolution_tx_id
         if not tx:
             return "—"
         pending = "" if obj.resolved_tx_id else " (pending)"
-        return format_html('<code title="{}">{}</code>{}', tx, short_id(tx, 6), pending)
+        return format_html('<code title="{}">{}</code>{}', tx, short_id(tx, 4), pending)
 
     def get_urls(self):
         own = [
