@@ -19,6 +19,7 @@ from projects.errors import NotDisputeReviewer
 from projects.models import (
     Agreement,
     Dispute,
+    DisputeStatement,
     Evidence,
     Milestone,
     Project,
@@ -401,6 +402,16 @@ class AgreementAdmin(ReviewersReadOnlyAdmin):
 
     list_display = ["project", "proposal", "sha256", "accepted_at"]
     search_fields = ["sha256", "project__title"]
+
+
+@admin.register(DisputeStatement)
+class DisputeStatementAdmin(ReviewersReadOnlyAdmin):
+    """Each party's statement (the review page shows both side by side); only its party
+    rewrites it, through the API, while the dispute is open."""
+
+    list_display = ["dispute", "party", "author", "updated_at"]
+    search_fields = ["author", "text"]
+    list_select_related = ["dispute"]
 
 
 @admin.register(Evidence)
