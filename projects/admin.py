@@ -282,11 +282,10 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
     ]
     search_fields = ["project__title", "filed_by", "filed_tx_id", "resolved_tx_id"]
     ordering = ["filed_at", "id"]
+    list_select_related = ["project"]
 
     class Media:
         css = {"all": ["projects/dispute_list.css"]}
-
-    list_select_related = ["project"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_amount=disputed_amount())
