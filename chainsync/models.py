@@ -124,6 +124,9 @@ class ContractSettings(models.Model):
     fee_rate = models.PositiveIntegerField(default=1000, help_text="Basis points.")
     sbtc_contract = models.CharField(max_length=200, blank=True)
 
+    class Meta:
+        verbose_name_plural = "contract settings"
+
     def __str__(self) -> str:
         return f"settings of {self.contract_id}"
 

@@ -70,6 +70,7 @@ class ContractReader:
         self.client, self.contract_id = client, contract_id
         self.sender = contract_id.partition(".")[0]
         self.tip = tip.index_block_hash if tip else None
+        self.tip_height = tip.block_height if tip else None
 
     def read(self, function: str, *args: int) -> Any:
         value = self.client.call_read(

@@ -4,7 +4,6 @@ import json
 from datetime import timedelta
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -20,6 +19,7 @@ from projects.errors import NotDisputeReviewer
 from projects.models import (
     Agreement,
     Dispute,
+    DisputeStatement,
     Evidence,
     Milestone,
     Project,
@@ -27,6 +27,7 @@ from projects.models import (
     Review,
 )
 from projects.selectors import (
+    REVIEWERS_GROUP,
     dispute_get,
     dispute_resolution_call,
     dispute_review_get,
@@ -35,6 +36,7 @@ from projects.selectors import (
 from projects.selectors.disputes import disputed_amount
 from projects.serializers import DisputeReviewerOutput, ResolutionInput
 from projects.services import dispute_resolution_record
+from projects.templatetags.dispute_review import short_id, token_amount
 from stxworx.admin import ReadOnlyAdmin
 from stxworx.apis import validated
 from stxworx.errors import ApplicationError, NotFound, error_body
@@ -217,8 +219,21 @@ class DisputeAmountFilter(admin.SimpleListFilter):
         return queryset.filter(match)
 
 
+def reviewers_only_refusal(admin_site: admin.AdminSite, request: HttpRequest) -> HttpResponse:
+    """The admin page a signed-in staff user outside "Dispute reviewers" gets (403) instead of
+    the API's JSON refusal: what they asked for is for dispute reviewers, and how to become one."""
+    context = {
+        **admin_site.each_context(request),
+        "title": "Only dispute reviewers see disputes",
+        "group": REVIEWERS_GROUP,
+        "user_address": getattr(request.user, "address", ""),
+    }
+    return TemplateResponse(request, "admin/projects/dispute/refused.html", context, status=403)
+
+
 class ReviewersReadOnlyAdmin(ReadOnlyAdmin):
-    """The disputes' records: only the dispute reviewers see them, and nobody writes here."""
+    """The disputes' records: only the dispute reviewers see them, and nobody writes here. Staff
+    outside the group who open one of their pages get the refusal page, not a bare 403."""
 
     def has_module_permission(self, request) -> bool:
         return is_dispute_reviewer(request.user)
@@ -226,22 +241,38 @@ class ReviewersReadOnlyAdmin(ReadOnlyAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return is_dispute_reviewer(request.user)
 
+    def changelist_view(self, request, extra_context=None):
+        if not is_dispute_reviewer(request.user):
+            return reviewers_only_refusal(self.admin_site, request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not is_dispute_reviewer(request.user):
+            return reviewers_only_refusal(self.admin_site, request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not is_dispute_reviewer(request.user):
+            return reviewers_only_refusal(self.admin_site, request)
+        return super().history_view(request, object_id, extra_context)
+
 
 @admin.register(Dispute)
 class DisputeAdmin(ReviewersReadOnlyAdmin):
     """Read-only: disputes open and close on chain. The list links each dispute to its review
     page, where the reviewer's wallet signs the resolution."""
 
+    # Compact, to fit a 1366 px screen beside the filters: the amount carries its token, the
+    # addresses and tx ids are shortened (whole on hover and on the review page).
     list_display = [
         "review_link",
-        "project",
-        "milestone_number",
+        "project_title",
+        "milestone",
         "status",
         "age",
         "amount",
-        "token",
-        "filed_by",
-        "resolution_tx_id",
+        "filer",
+        "resolution",
     ]
     list_filter = [
         "status",
@@ -253,6 +284,9 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
     ordering = ["filed_at", "id"]
     list_select_related = ["project"]
 
+    class Media:
+        css = {"all": ["projects/dispute_list.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_amount=disputed_amount())
 
@@ -263,15 +297,39 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
 
     @admin.display(description="age", ordering="filed_at")
     def age(self, obj: Dispute) -> str:
-        return timesince(obj.filed_at)
+        return format_html(
+            '<span title="filed {}">{}</span>',
+            obj.filed_at.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            timesince(obj.filed_at, depth=1),
+        )
 
-    @admin.display(description="amount (base units)", ordering="_amount")
-    def amount(self, obj: Dispute) -> int | None:
-        return obj._amount
+    @admin.display(description="project", ordering="project__title")
+    def project_title(self, obj: Dispute) -> str:
+        title = obj.project.title
+        short = title if len(title) <= 32 else f"{title[:31]}…"
+        return format_html('<span title="{}">#{} {}</span>', title, obj.project_id, short)
 
-    @admin.display(description="token", ordering="project__token")
-    def token(self, obj: Dispute) -> str:
-        return obj.project.token
+    @admin.display(description="m.", ordering="milestone_number")
+    def milestone(self, obj: Dispute) -> int:
+        return obj.milestone_number
+
+    @admin.display(description="amount (gross)", ordering="_amount")
+    def amount(self, obj: Dispute) -> str:
+        return token_amount(obj._amount, obj.project.token)
+
+    @admin.display(description="filed by", ordering="filed_by")
+    def filer(self, obj: Dispute) -> str:
+        side = "client" if obj.filed_by == obj.project.client_address else "freelancer"
+        return format_html('<span title="{}">{}</span>', obj.filed_by, side)
+
+    @admin.display(description="tx", ordering="resolved_tx_id")
+    def resolution(self, obj: Dispute) -> str:
+        """The tx that closed it, else the latest one a reviewer broadcast (pending)."""
+        tx = obj.resolved_tx_id or obj.resolution_tx_id
+        if not tx:
+            return "—"
+        pending = "" if obj.resolved_tx_id else " (pending)"
+        return format_html('<code title="{}">{}</code>{}', tx, short_id(tx, 4), pending)
 
     def get_urls(self):
         own = [
@@ -295,7 +353,7 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
         try:  # checks the reviewer first (NotDisputeReviewer)
             review = dispute_review_get(dispute_id=dispute_id, user=request.user)
         except NotDisputeReviewer:
-            raise PermissionDenied from None
+            return reviewers_only_refusal(self.admin_site, request)
         except NotFound:
             raise Http404 from None
         context = {
@@ -304,6 +362,10 @@ class DisputeAdmin(ReviewersReadOnlyAdmin):
             "title": f"Dispute #{dispute_id}",
             "review": review,
             "call": dispute_resolution_call(dispute=review.dispute),
+            "pending_decisions": [
+                {"txId": a.tx_id, "releaseToFreelancer": a.release_to_freelancer}
+                for a in review.pending_attempts
+            ],
             "resolution_url": reverse("admin:projects_dispute_resolution", args=[dispute_id]),
         }
         response = TemplateResponse(request, "admin/projects/dispute/review.html", context)
@@ -339,6 +401,16 @@ class AgreementAdmin(ReviewersReadOnlyAdmin):
 
     list_display = ["project", "proposal", "sha256", "accepted_at"]
     search_fields = ["sha256", "project__title"]
+
+
+@admin.register(DisputeStatement)
+class DisputeStatementAdmin(ReviewersReadOnlyAdmin):
+    """Each party's statement (the review page shows both side by side); only its party
+    rewrites it, through the API, while the dispute is open."""
+
+    list_display = ["dispute", "party", "author", "updated_at"]
+    search_fields = ["author", "text"]
+    list_select_related = ["dispute"]
 
 
 @admin.register(Evidence)

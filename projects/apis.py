@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
@@ -183,16 +183,30 @@ class DisputeDetailApi(APIView):
 
 
 class DisputeStatementApi(APIView):
+    """A party's own statement on the dispute: one per side, rewritten by each PUT while the
+    dispute is open; both parties and the reviewers see both (`statements`)."""
+
     permission_classes = [IsAuthenticated]
 
-    @errors(409, 422)
-    @extend_schema(request=StatementInput, responses=DISPUTE_VIEW)
-    def post(self, request: Request, dispute_id: int) -> Response:
+    @errors(403, 409, 422)
+    @extend_schema(
+        request=StatementInput,
+        responses={
+            200: OpenApiResponse(DISPUTE_VIEW, description="Your statement replaced the old."),
+            201: OpenApiResponse(DISPUTE_VIEW, description="Your side's first statement."),
+        },
+        description="403 `not_project_party`: a dispute reviewer, who is no party; 404: no such "
+        "dispute, or you are not one of its parties; 409 `dispute_not_open`: it is closed.",
+    )
+    def put(self, request: Request, dispute_id: int) -> Response:
         data = validated(StatementInput, request.data)
-        services.dispute_statement_set(
-            dispute_id=dispute_id, actor=actor(request), statement=data["statement"]
+        _, created = services.dispute_statement_set(
+            dispute_id=dispute_id, actor=actor(request), text=data["statement"]
         )
-        return _dispute_response(request, dispute_id)
+        response = _dispute_response(request, dispute_id)
+        if created:
+            response.status_code = status.HTTP_201_CREATED
+        return response
 
 
 class DisputeEvidenceApi(APIView):

@@ -19,20 +19,12 @@ class AlreadyReviewed(Conflict):
     code = "already_reviewed"
 
 
-class NotDisputeFiler(NotAllowed):
-    code = "not_dispute_filer"
-
-
 class NotDisputeReviewer(NotAllowed):
     code = "not_dispute_reviewer"
 
 
 class DisputeNotOpen(Conflict):
     code = "dispute_not_open"
-
-
-class StatementAlreadyGiven(Conflict):
-    code = "statement_already_given"
 
 
 class EvidenceLimitReached(Conflict):

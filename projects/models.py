@@ -199,8 +199,6 @@ class Dispute(models.Model):
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     resolved_tx_id = models.CharField(max_length=66, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    statement = models.TextField(max_length=5000, blank=True)
-    statement_at = models.DateTimeField(null=True, blank=True)
     # The reviewer's decision, recorded when their wallet broadcast admin-resolve-dispute-*;
     # the dispute turns resolved only when the indexer sees dispute-resolved.
     rationale = models.TextField(max_length=10000, blank=True)
@@ -233,6 +231,33 @@ class Dispute(models.Model):
         return to in self.TRANSITIONS[self.status]
 
 
+class DisputeStatement(models.Model):
+    """A party's own account of the dispute: one per side, which that party may rewrite while
+    the dispute is open (projects.services.dispute_statement_set). Both parties and the
+    reviewers read both statements."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="statements")
+    party = models.CharField(max_length=10, choices=Dispute.Party.choices)
+    author = models.CharField(max_length=64, help_text="The party's Stacks address.")
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["dispute_id", "party"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispute", "party"], name="dispute_statement_one_per_side"
+            ),
+            models.CheckConstraint(
+                condition=Q(party__in=["client", "freelancer"]), name="dispute_statement_party"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party}'s statement on dispute {self.dispute_id}"
+
+
 class Evidence(models.Model):
     """What a party submits to a dispute. Immutable: no service edits or deletes a row. A file,
     when any, is recorded as plain copies of the stored file's identity (no foreign key: the
@@ -250,6 +275,7 @@ class Evidence(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name_plural = "evidence"
 
     def __str__(self) -> str:
         return f"evidence {self.pk} on dispute {self.dispute_id} by {self.submitted_by}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from files.serializers import DeliverableLinkField
@@ -160,6 +161,21 @@ class EvidenceOutput(serializers.Serializer):
         return EvidenceFileOutput(evidence).data if evidence.file_cid else None
 
 
+class DisputeStatementOutput(serializers.Serializer):
+    party = serializers.ChoiceField(choices=Dispute.Party.choices)
+    author = serializers.CharField()
+    text = serializers.CharField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+class PartyStatementsOutput(serializers.Serializer):
+    """Each side's statement, or null while that party has written none."""
+
+    client = DisputeStatementOutput(allow_null=True)
+    freelancer = DisputeStatementOutput(allow_null=True)
+
+
 class DisputeOutput(serializers.Serializer):
     """What the parties see. The reviewer's rationale shows once the chain resolved it."""
 
@@ -175,10 +191,16 @@ class DisputeOutput(serializers.Serializer):
     closeReason = BlankAsNull(source="close_reason", allow_null=True)
     resolvedTxId = BlankAsNull(source="resolved_tx_id", allow_null=True)
     resolvedAt = serializers.DateTimeField(source="resolved_at", allow_null=True)
-    statement = BlankAsNull(allow_null=True)
-    statementAt = serializers.DateTimeField(source="statement_at", allow_null=True)
+    statements = serializers.SerializerMethodField()
     rationale = serializers.SerializerMethodField()
     evidence = EvidenceOutput(many=True)
+
+    @extend_schema_field(PartyStatementsOutput)
+    def get_statements(self, dispute: Dispute) -> dict[str, dict | None]:
+        sides: dict[str, dict | None] = {side: None for side in Dispute.Party.values}
+        for statement in dispute.statements.all():  # prefetched by the selectors
+            sides[statement.party] = DisputeStatementOutput(statement).data
+        return sides
 
     def get_rationale(self, dispute: Dispute) -> str | None:
         from projects.selectors import dispute_published_rationale
@@ -211,7 +233,8 @@ class DisputeReviewerOutput(DisputeOutput):
 
 
 class AdminDisputeListOutput(DisputeReviewerOutput):
-    evidence = None  # a list shows no evidence
+    evidence = None  # a list shows no evidence, no statements
+    statements = None
     resolutionAttempts = None
     token = serializers.CharField()
     amount = serializers.IntegerField(allow_null=True)
@@ -225,6 +248,8 @@ class AdminDisputeFilter(PageQuery):
 
 
 class StatementInput(StrictSerializer):
+    """Your side's statement; it replaces the one you gave before (while the dispute is open)."""
+
     statement = serializers.CharField(max_length=5000)
 
 
@@ -305,8 +330,9 @@ class DisputeReviewOutput(serializers.Serializer):
     evidence = PartyEvidenceOutput()
     timeline = TimelineEntryOutput(many=True)
     chain = serializers.JSONField(
-        help_text="{available, error, project, milestone, dispute, disagreements, inSync}: the "
-        "contract's read-only state and each {field, database, chain} where they differ."
+        help_text="{available, error, project, milestone, dispute, disagreements, inSync, "
+        "tipHeight, tipHash, readAt}: the contract's read-only state, the Stacks tip and time it "
+        "was read at, and each {field, database, chain} where they differ."
     )
     files = serializers.SerializerMethodField(
         help_text="The uploads cited (evidence files, an ipfs:// submission) by CID, with their "

@@ -37,6 +37,7 @@ from chainsync.selectors.projects import (
     chain_project_list,
     chain_project_live_check,
     chain_project_onchain_get,
+    chain_project_onchain_read,
 )
 from chainsync.selectors.transactions import CONTRACT_ERRORS, TxVerification, chain_tx_verify
 
@@ -61,6 +62,7 @@ __all__ = [
     "chain_project_list",
     "chain_project_live_check",
     "chain_project_onchain_get",
+    "chain_project_onchain_read",
     "chain_tx_verify",
     "confirmations_required",
     "escrow_contract_id",

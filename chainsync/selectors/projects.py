@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Max, Prefetch, QuerySet
+from django.utils import timezone
 
 from chainsync.client import StacksApiError, chainsync_settings
 from chainsync.models import ChainDispute, ChainEvent, ChainMilestone, ChainProject
@@ -91,9 +93,27 @@ def chain_project_checked_get(*, on_chain_id: int) -> ChainProject:
     return project
 
 
+@dataclass(frozen=True)
+class OnchainRead:
+    """The contract's view of a project and when it was read: at which Stacks tip (height and
+    index block hash; None before the API has synced) and at what time (a cached read keeps its
+    own time, so a reader sees how old it is)."""
+
+    state: ProjectView | None
+    tip_height: int | None
+    tip_hash: str | None
+    read_at: datetime
+
+
 def chain_project_onchain_get(*, on_chain_id: int) -> ProjectView | None:
     """The contract's view of a project (chainsync.onchain.project_onchain_read): plain data
-    with exact ints; None when the contract has no such project.
+    with exact ints; None when the contract has no such project. chain_project_onchain_read
+    says how it is cached and adds the tip and time of the read."""
+    return chain_project_onchain_read(on_chain_id=on_chain_id).state
+
+
+def chain_project_onchain_read(*, on_chain_id: int) -> OnchainRead:
+    """chain_project_onchain_get with the tip it was read at and the time of the read.
 
     Cached for CHAINSYNC['ONCHAIN_CACHE_SECONDS'] (60 s), keyed also by the project's newest
     applied event, so an entry never predates the indexed view it is compared with. A failure
@@ -106,20 +126,26 @@ def chain_project_onchain_get(*, on_chain_id: int) -> ProjectView | None:
         cache.set(key, entry, ttl if "state" in entry else min(ttl, ERROR_CACHE_SECONDS))
     if "error" in entry:
         raise ChainApiUnavailable(entry["error"])
-    return entry["state"]
+    return OnchainRead(entry["state"], entry["tipHeight"], entry["tipHash"], entry["readAt"])
 
 
 def _onchain_cache_key(on_chain_id: int) -> str:
     newest = ChainEvent.objects.filter(project_id=on_chain_id).aggregate(at=Max("applied_at"))["at"]
     stamp = newest.timestamp() if newest else 0
-    return f"chainsync:onchain:v2:{escrow_contract_id()}:{on_chain_id}:{stamp}"
+    return f"chainsync:onchain:v3:{escrow_contract_id()}:{on_chain_id}:{stamp}"
 
 
 def _onchain_fetch(on_chain_id: int) -> dict[str, Any]:
     contract = escrow_contract_id()
     try:
         with _live_client() as client:
-            return {"state": project_onchain_read(ContractReader(client, contract), on_chain_id)}
+            reader = ContractReader(client, contract)
+            return {
+                "state": project_onchain_read(reader, on_chain_id),
+                "tipHeight": reader.tip_height,
+                "tipHash": reader.tip,
+                "readAt": timezone.now(),
+            }
     except StacksApiError as exc:
         return {"error": f"The Stacks API could not be read: {exc.message}"}
     except (KeyError, TypeError, AttributeError):

@@ -44,15 +44,17 @@ def dispute_review_link(dispute_id: int) -> str:
 
 
 def _with_evidence(qs: QuerySet[Dispute]) -> QuerySet[Dispute]:
-    """With the project, the evidence, and the resolution attempt (if any) whose transaction
-    closed the dispute on chain (for dispute_published_rationale; no extra query)."""
+    """With the project, the evidence, both statements, and the resolution attempt (if any)
+    whose transaction closed the dispute on chain (for dispute_published_rationale; no extra
+    query)."""
     closing = ResolutionAttempt.objects.filter(
         dispute=OuterRef("pk"), tx_id=OuterRef("resolved_tx_id")
     )
     return (
         qs.select_related("project")
         .prefetch_related(
-            Prefetch("evidence", queryset=Evidence.objects.order_by("created_at", "id"))
+            Prefetch("evidence", queryset=Evidence.objects.order_by("created_at", "id")),
+            "statements",
         )
         .annotate(
             _closing_rationale=Subquery(closing.values("rationale")[:1]),
@@ -95,8 +97,8 @@ def dispute_closing_attempt_warning(dispute: Dispute) -> str | None:
         return None
     reason = dispute.close_reason or "an unknown event"
     if not dispute.resolution_attempts.exists():
-        if reason == Dispute.CloseReason.DISPUTE_RESOLVED:
-            return "Resolved on chain by a transaction that no reviewer recorded here."
+        # Resolved outside this panel (before it existed, or by the owner's wallet directly):
+        # the summary says so in plain words; nothing contradicts a record here.
         return None
     if reason != Dispute.CloseReason.DISPUTE_RESOLVED:
         return (
@@ -195,6 +197,7 @@ class DisputeReview:
     milestone: Milestone | None
     agreement: AgreementView | None
     evidence: dict[str, list[Evidence]]  # "client" / "freelancer"
+    statements: dict[str, Any] = field(default_factory=dict)  # side: DisputeStatement | None
     timeline: list[dict[str, Any]] = field(default_factory=list)
     chain: dict[str, Any] = field(default_factory=dict)
     # The uploads cited (evidence files, an ipfs:// submission), by CID, with their pin status:
@@ -208,3 +211,23 @@ class DisputeReview:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     resolve_blocked: str | None = None
     closing_warning: str | None = None
+    # The recorded attempt whose transaction resolved the dispute on chain, if any, and the
+    # attempts not seen on chain yet.
+    closing_attempt: ResolutionAttempt | None = None
+    pending_attempts: list[ResolutionAttempt] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[dict[str, Any]]:
+        """The two sides, client first: address, whether it filed, statement, evidence."""
+        addresses = {"client": self.project.client_address}
+        addresses["freelancer"] = self.project.freelancer_address
+        return [
+            {
+                "side": side,
+                "address": address,
+                "filer": address == self.dispute.filed_by,
+                "statement": self.statements.get(side),
+                "evidence": self.evidence[side],
+            }
+            for side, address in addresses.items()
+        ]

@@ -32,7 +32,11 @@ def resolution_attempt_states(*, dispute: Dispute) -> list[dict[str, Any]]:
     out = []
     for attempt in attempts:
         tx = seen.get(attempt.tx_id)
-        if tx is None:
+        if attempt.tx_id == dispute.resolved_tx_id and (
+            dispute.close_reason == Dispute.CloseReason.DISPUTE_RESOLVED
+        ):
+            state, error = SUCCEEDED, None  # the indexer closed the dispute by this very tx
+        elif tx is None:
             state, error = PENDING, None
         elif tx.status == "success":
             state, error = SUCCEEDED, None

@@ -3,10 +3,10 @@ evidence, one timeline of on-chain events and off-chain actions, and the contrac
 next to the database's, with every disagreement named.
 
 The live state comes from read-only calls (network I/O, short timeouts, never inside a
-transaction) through chainsync's public read path, `chain_project_onchain_get`: get-project,
+transaction) through chainsync's public read path, `chain_project_onchain_read`: get-project,
 get-milestone and get-dispute at one chain tip, cached until the project's next indexed event
-(60 s at most). An unreachable API is reported, not raised: the page still shows everything
-else."""
+(60 s at most), stamped with the tip it was read at and the time of the read. An unreachable
+API is reported, not raised: the page still shows everything else."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from chainsync.models import ChainTransaction
 from chainsync.selectors import (
     ChainApiUnavailable,
     chain_event_list,
-    chain_project_onchain_get,
+    chain_project_onchain_read,
     escrow_contract_id,
 )
+from projects.amounts import TOKEN_DECIMALS, token_amount_text
 from projects.models import Dispute, Milestone, Project
 from projects.selectors.disputes import (
     DisputeReview,
@@ -61,6 +62,7 @@ def dispute_review_get(*, dispute_id: int, user: User | AnonymousUser | None) ->
         milestone=milestone,
         agreement=agreement_view(getattr(project, "agreement", None)),
         evidence=evidence,
+        statements=_statements(dispute),
     )
     _attach_files(review)
     review.timeline = _timeline(review)
@@ -68,7 +70,19 @@ def dispute_review_get(*, dispute_id: int, user: User | AnonymousUser | None) ->
     review.attempts = resolution_attempt_states(dispute=dispute)
     review.resolve_blocked = resolve_blocked_reason(dispute=dispute, chain=review.chain)
     review.closing_warning = dispute_closing_attempt_warning(dispute)
+    review.pending_attempts = [a["attempt"] for a in review.attempts if a["state"] == "pending"]
+    review.closing_attempt = next(
+        (a["attempt"] for a in review.attempts if a["attempt"].tx_id == dispute.resolved_tx_id),
+        None,
+    )
     return review
+
+
+def _statements(dispute: Dispute) -> dict[str, Any]:
+    sides: dict[str, Any] = {side: None for side in Dispute.Party.values}
+    for statement in dispute.statements.all():  # prefetched
+        sides[statement.party] = statement
+    return sides
 
 
 def _attach_files(review: DisputeReview) -> None:
@@ -109,7 +123,7 @@ def _chain_entries(project: Project) -> list[dict[str, Any]]:
             times.get(e.tx_id) or e.applied_at,
             "chain",
             e.event_name,
-            _event_text(e.event_name, e.payload),
+            _event_text(e.event_name, e.payload, project.token),
             txId=e.tx_id,
             blockHeight=e.block_height,
             canonical=e.canonical,
@@ -119,15 +133,34 @@ def _chain_entries(project: Project) -> list[dict[str, Any]]:
     ]
 
 
-def _event_text(name: str, payload: dict[str, Any]) -> str:
+# The amounts a contract event carries, named for the reviewer (CONTRACT.md, "Events").
+_EVENT_AMOUNTS = [
+    ("gross-amount", "gross"),
+    ("net-escrow", "net in escrow"),
+    ("fee-collected", "fee"),
+    ("amount", "net"),
+    ("refund-amount", "refunded"),
+    ("released-amount", "released before"),
+]
+
+
+def _event_text(name: str, payload: dict[str, Any], token: str) -> str:
     milestone = payload.get("milestone")
     where = f" (milestone {milestone})" if milestone is not None else ""
     if name == "dispute-resolved":
         to = "the freelancer" if payload.get("released-to-freelancer") else "the client"
-        return f"dispute-resolved{where}: paid to {to}"
-    if name == "dispute-filed":
-        return f"dispute-filed{where} by {payload.get('filed-by', '?')}"
-    return f"{name}{where}"
+        text = f"dispute-resolved{where}: paid to {to}"
+    elif name == "dispute-filed":
+        text = f"dispute-filed{where} by {payload.get('filed-by', '?')}"
+    else:
+        text = f"{name}{where}"
+    token = payload.get("token") if payload.get("token") in TOKEN_DECIMALS else token
+    amounts = [
+        f"{token_amount_text(payload[key], token)} {label}"
+        for key, label in _EVENT_AMOUNTS
+        if key in payload
+    ]
+    return f"{text}: {', '.join(amounts)}" if amounts else text
 
 
 def _offchain_entries(review: DisputeReview) -> list[dict[str, Any]]:
@@ -139,8 +172,11 @@ def _offchain_entries(review: DisputeReview) -> list[dict[str, Any]]:
     if m is not None and m.submitted_at:
         text = f"Milestone {m.number} submission recorded: {m.submission_link}"
         out.append(_entry(m.submitted_at, "offchain", "submission", text))
-    if d.statement_at:
-        out.append(_entry(d.statement_at, "offchain", "statement", "Filer's statement given"))
+    for side, statement in review.statements.items():
+        if statement is not None:
+            edited = statement.updated_at != statement.created_at
+            text = f"Statement from the {side}" + (" (rewritten since)" if edited else "")
+            out.append(_entry(statement.created_at, "offchain", "statement", text))
     for side, items in review.evidence.items():
         out += [
             _entry(e.created_at, "offchain", "evidence", f"Evidence from the {side}") for e in items
@@ -177,16 +213,19 @@ def _chain_dispute(chain_project: dict[str, Any] | None, number: int) -> dict[st
 
 
 def _live_state(project: Project, milestone: Milestone | None, dispute: Dispute) -> dict[str, Any]:
-    """{available, error, project, milestone, dispute, disagreements, inSync}."""
+    """{available, error, project, milestone, dispute, disagreements, inSync, tipHeight,
+    tipHash, readAt}."""
     state: dict[str, Any] = {"available": False, "error": None, "disagreements": []}
     if project.on_chain_id is None:
         state["error"] = "The project is not linked to an on-chain escrow."
         return state
     try:
-        chain_project = chain_project_onchain_get(on_chain_id=project.on_chain_id)
+        read = chain_project_onchain_read(on_chain_id=project.on_chain_id)
     except ChainApiUnavailable as exc:
         state["error"] = exc.message
         return state
+    chain_project = read.state
+    state.update(tipHeight=read.tip_height, tipHash=read.tip_hash, readAt=read.read_at)
     chain_dispute = _chain_dispute(chain_project, dispute.milestone_number)
     chain_milestone = None
     if chain_project is not None:

@@ -7,6 +7,7 @@ and `projects.services.<fn>` name every service:
 - agreements: the agreement frozen when a proposal is accepted
 - disputes: statements, evidence, the reviewer's resolution record
 - disputes_chain: disputes as the chain files and closes them (one event, or a batch's book)
+- reviewers: who reviews disputes (the "Dispute reviewers" group)
 """
 
 from projects.services.agreements import (
@@ -47,6 +48,7 @@ from projects.services.lifecycle import (
     project_update,
     review_create,
 )
+from projects.services.reviewers import dispute_reviewer_add, reviewers_group_ensure
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -59,6 +61,7 @@ __all__ = [
     "dispute_chain_closed",
     "dispute_chain_filed",
     "dispute_resolution_record",
+    "dispute_reviewer_add",
     "dispute_statement_set",
     "evidence_submit",
     "milestone_chain_status",
@@ -79,4 +82,5 @@ __all__ = [
     "project_reviewed_restore",
     "project_update",
     "review_create",
+    "reviewers_group_ensure",
 ]

@@ -1,7 +1,7 @@
-"""What people do with a dispute: the filer's statement (once), the parties' evidence (while it
-is open), the reviewer's record of the resolution their wallet broadcast (which changes nothing
-until the indexer sees dispute-resolved). A dispute opens and closes only on chain
-(projects.services.disputes_chain).
+"""What people do with a dispute: each party's statement (one per side, rewritable while it is
+open), the parties' evidence (while it is open), the reviewer's record of the resolution their
+wallet broadcast (which changes nothing until the indexer sees dispute-resolved). A dispute
+opens and closes only on chain (projects.services.disputes_chain).
 
 Lock order: the project (project_lock), then its disputes."""
 
@@ -19,13 +19,11 @@ from notifications.services import notifications_create
 from projects.errors import (
     DisputeNotOpen,
     EvidenceLimitReached,
-    NotDisputeFiler,
     NotDisputeReviewer,
     NotProjectParty,
     ResolutionAlreadyRecorded,
-    StatementAlreadyGiven,
 )
-from projects.models import Dispute, Evidence, Project, ResolutionAttempt
+from projects.models import Dispute, DisputeStatement, Evidence, Project, ResolutionAttempt
 from projects.selectors.disputes import dispute_review_link, is_dispute_reviewer, reviewer_addresses
 from projects.services.disputes_chain import _dispute_drafts, _role, _title
 from projects.services.lifecycle import project_lock
@@ -112,17 +110,23 @@ def _require_open(dispute: Dispute) -> None:
 
 
 @transaction.atomic
-def dispute_statement_set(*, dispute_id: int, actor: str, statement: str) -> Dispute:
-    """The filer's statement, once, while the dispute is open."""
-    _, dispute = _party_dispute_lock(dispute_id, actor)
-    if actor != dispute.filed_by:
-        raise NotDisputeFiler("Only the party who filed the dispute can give its statement.")
+def dispute_statement_set(
+    *, dispute_id: int, actor: str, text: str
+) -> tuple[DisputeStatement, bool]:
+    """The actor's side's statement, written or rewritten by that party while the dispute is
+    open; (the statement, whether it is new). One per side (a unique constraint backs the
+    locked check); the other side's is never touched. DisputeNotOpen (409) once closed; a
+    reviewer gets NotProjectParty (403), anyone else NotFound (404)."""
+    project, dispute = _party_dispute_lock(dispute_id, actor)
     _require_open(dispute)
-    if dispute.statement_at is not None:
-        raise StatementAlreadyGiven("The statement was already given; add evidence instead.")
-    dispute.statement, dispute.statement_at = statement, timezone.now()
-    dispute.save(update_fields=["statement", "statement_at", "updated_at"])
-    return dispute
+    party, now = _role(project, actor), timezone.now()
+    statement = dispute.statements.filter(party=party).first()
+    created = statement is None
+    if created:
+        statement = DisputeStatement(dispute=dispute, party=party, created_at=now)
+    statement.author, statement.text, statement.updated_at = actor, text, now
+    statement.save()
+    return statement, created
 
 
 @transaction.atomic
@@ -187,7 +191,11 @@ def dispute_resolution_record(
     written rationale and decision. The dispute stays open: it turns resolved only when the
     indexer sees dispute-resolved. Every broadcast is kept (ResolutionAttempt, append-only; the
     same tx twice is a 409); the dispute's resolution_* columns show the latest. The parties see
-    a rationale only if the chain resolved the dispute in that attempt's transaction."""
+    a rationale only if the chain resolved the dispute in that attempt's transaction.
+
+    A decision opposite to a pending attempt is refused by the review page's form before the
+    wallet signs (it needs an explicit confirmation), not here: by now the transaction is
+    broadcast, and refusing its record would lose a real transaction from the audit trail."""
     if not is_dispute_reviewer(reviewer):
         raise NotDisputeReviewer("Only dispute reviewers can resolve disputes.")
     if not rationale.strip():

@@ -6,6 +6,7 @@ schema-invalid one must be refused (400, or what the path or sign-in decides fir
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,10 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from notifications.services import notification_create
 from tests.accounts.signer import Wallet
 from tests.chainsync.apis.conftest import chain  # noqa: F401
 from tests.chainsync.conftest import hiro  # noqa: F401
 from tests.chainsync.hiro_server import ESCROW_CONTRACT
+from tests.contract.schemathesis_hooks import WALLET
+from tests.factories import ProjectFactory, ProposalFactory, UserFactory
+from tests.files.factories import StoredFileFactory
+from tests.projects import disputes
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = (
@@ -34,6 +40,45 @@ expected-statuses = ["400", "401", "403", "404", "405", "409", "413", "415", "42
 """
 
 
+def seed() -> dict[str, list[str]]:
+    """Resources the test wallet owns or takes part in, so generated requests reach the services
+    behind the 404s (each path parameter takes one of these half of the time)."""
+    me = UserFactory(address=WALLET.address).address
+    other = UserFactory().address
+    mine = ProjectFactory(client_address=me)
+    theirs = ProjectFactory(client_address=other)
+    ProposalFactory(project=mine, freelancer_address=other)
+    proposal = ProposalFactory(project=theirs, freelancer_address=me)
+    working = disputes.active_project()
+    working.freelancer_address = me
+    working.save(update_fields=["freelancer_address"])
+    dispute = disputes.file(working, by=me)
+    notification = notification_create(recipient=me, type="proposal_received", message="Hi.")
+    stored = StoredFileFactory(uploaded_by=me)
+    return {
+        "path.project_id": [str(p.pk) for p in (mine, theirs, working)],
+        "path.proposal_id": [str(proposal.pk)],
+        "path.dispute_id": [str(dispute.pk)],
+        "path.notification_id": [str(notification.pk)],
+        "path.number": ["1", "2"],
+        "path.address": [me, other],
+        "path.cid": [stored.cid],
+    }
+
+
+def config_text(seeded: dict[str, list[str]]) -> str:
+    lines = [CONFIG]
+    for key, values in seeded.items():
+        name = key.replace(".", "_")
+        lines.append(f"[dictionaries.{name}]\nvalues = {json.dumps(values)}\n")
+    lines.append("[parameters]")
+    lines += [
+        f'"{key}" = {{ dictionary = "{key.replace(".", "_")}", probability = 0.5 }}'
+        for key in seeded
+    ]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture
 def contract_server(live_server, settings, chain):  # noqa: F811
     settings.AUTH = {**settings.AUTH, "RATE_PER_IP": "100000/min", "RATE_PER_ADDRESS": "100000/min"}
@@ -46,7 +91,7 @@ def contract_server(live_server, settings, chain):  # noqa: F811
 @pytest.mark.django_db(transaction=True)
 def test_the_served_schema_passes_schemathesis(contract_server, tmp_path):
     config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG)
+    config.write_text(config_text(seed()))
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),

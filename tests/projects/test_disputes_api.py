@@ -73,8 +73,8 @@ def test_the_dispute_list_costs_the_same_for_any_number(
 ):
     for number in (1, 2):
         file(project, number)
-    # the project, the count, the page (projects joined), the evidence
-    with django_assert_num_queries(4):
+    # the project, the count, the page (projects joined), the evidence, the statements
+    with django_assert_num_queries(5):
         response = callers["client"].get(f"/api/projects/{project.pk}/disputes")
     assert response.json()["count"] == 2
 
@@ -106,53 +106,92 @@ def test_an_unknown_dispute_is_404(callers):
     assert_error(callers["reviewer"].get("/api/disputes/424242"), 404, "not_found")
 
 
-# --- POST /api/disputes/:id/statement -----------------------------------------------------------
+# --- PUT /api/disputes/:id/statement ------------------------------------------------------------
 
 
-def test_the_filer_gives_the_statement_once(callers, dispute):
+def test_each_party_puts_its_own_statement_and_both_see_both(callers, dispute):
     url = f"/api/disputes/{dispute.pk}/statement"
-    # when
-    response = callers["client"].post(url, {"statement": "Nothing arrived."}, format="json")
+    # when: the client writes, the freelancer writes, then rewrites
+    first = callers["client"].put(url, {"statement": "Nothing arrived."}, format="json")
+    assert first.status_code == 201, first.content
+    assert callers["freelancer"].put(url, {"statement": "Sent."}, format="json").status_code == 201
+    again = callers["freelancer"].put(url, {"statement": "Sent on the 3rd."}, format="json")
     # then
-    assert response.status_code == 200, response.content
-    assert response.json()["statement"] == "Nothing arrived."
-    assert response.json()["statementAt"]
-    again = callers["client"].post(url, {"statement": "More."}, format="json")
-    assert_error(again, 409, "statement_already_given")
+    assert again.status_code == 200, again.content
+    for who in ("client", "freelancer", "reviewer"):
+        statements = callers[who].get(f"/api/disputes/{dispute.pk}").json()["statements"]
+        assert statements["client"]["text"] == "Nothing arrived."
+        assert statements["client"]["author"] == dispute.project.client_address
+        assert statements["freelancer"]["text"] == "Sent on the 3rd."
+        assert statements["freelancer"]["updatedAt"] > statements["freelancer"]["createdAt"]
+    listed = callers["client"].get(f"/api/projects/{dispute.project_id}/disputes").json()
+    assert listed["results"][0]["statements"]["freelancer"]["text"] == "Sent on the 3rd."
+
+
+def test_a_dispute_without_statements_shows_both_sides_empty(callers, dispute):
+    body = callers["client"].get(f"/api/disputes/{dispute.pk}").json()
+    assert body["statements"] == {"client": None, "freelancer": None}
 
 
 @pytest.mark.parametrize(
     ("who", "status", "code"),
     [
-        ("freelancer", 403, "not_dispute_filer"),
         ("other", 404, "not_found"),
+        ("staff", 404, "not_found"),
         ("reviewer", 403, "not_project_party"),
         ("anonymous", 401, "not_authenticated"),
     ],
 )
-def test_nobody_but_the_filer_gives_the_statement(callers, dispute, who, status, code):
-    response = callers[who].post(
+def test_nobody_but_the_parties_puts_a_statement(callers, dispute, who, status, code):
+    response = callers[who].put(
         f"/api/disputes/{dispute.pk}/statement", {"statement": "mine"}, format="json"
     )
     assert_error(response, status, code)
-    dispute.refresh_from_db()
-    assert dispute.statement == ""
+    assert not dispute.statements.exists()
 
 
-def test_a_statement_must_be_text_and_the_dispute_open(callers, project, dispute):
+def test_a_statement_must_be_text_with_no_other_field_and_the_dispute_open(
+    callers, project, dispute
+):
     url = f"/api/disputes/{dispute.pk}/statement"
+    client = callers["client"]
+    assert_error(client.put(url, {"statement": ""}, format="json"), 400, field="statement")
+    assert_error(client.put(url, {}, format="json"), 400, field="statement")
+    assert_error(client.put(url, {"statement": "x" * 5001}, format="json"), 400, field="statement")
     assert_error(
-        callers["client"].post(url, {"statement": ""}, format="json"), 400, field="statement"
-    )
-    assert_error(
-        callers["client"].post(url, {"statement": "x", "status": "resolved"}, format="json"),
+        client.put(url, {"statement": "x", "party": "freelancer"}, format="json"),
         400,
-        field="status",
+        field="party",
+    )
+    assert_error(client.put(url, ["x"], format="json"), 400)
+    assert_error(
+        client.put("/api/disputes/424242/statement", {"statement": "x"}, format="json"), 404
     )
     close(project)
-    assert_error(
-        callers["client"].post(url, {"statement": "late"}, format="json"), 409, "dispute_not_open"
+    assert_error(client.put(url, {"statement": "late"}, format="json"), 409, "dispute_not_open")
+    assert not dispute.statements.exists()
+
+
+def test_the_old_post_is_not_a_way_to_write_a_statement(callers, dispute):
+    response = callers["client"].post(
+        f"/api/disputes/{dispute.pk}/statement", {"statement": "x"}, format="json"
     )
+    assert_error(response, 405)
+
+
+def test_the_statement_endpoint_is_documented_with_its_errors(anon):
+    schema = anon.get("/api/schema/", {"format": "json"}).json()
+    put = schema["paths"]["/api/disputes/{dispute_id}/statement"]["put"]
+    assert set(put["responses"]) == {
+        *("200", "201", "400", "401", "403", "404", "409", "413", "415", "422")
+    }
+    for status in ("400", "401", "403", "404", "409", "422"):
+        envelope = put["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        assert envelope.endswith("/Error")  # the one error envelope
+    body = put["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert schema["components"]["schemas"][body]["required"] == ["statement"]
+    dispute = schema["components"]["schemas"]["DisputeOutput"]["properties"]
+    assert "statements" in dispute and "statement" not in dispute
 
 
 # --- POST /api/disputes/:id/evidence ------------------------------------------------------------

@@ -110,8 +110,10 @@ def test_the_list_shows_status_age_amount_and_token_and_filters(settings):
     file(sbtc, 2)
     browser = _admin(reviewer())
     page = browser.get("/admin/projects/dispute/").content.decode()
-    assert "STX" in page and "sBTC" in page
-    assert str(stx.milestones.get(number=1).amount) in page
+    # amounts in tokens with their unit, the base units on hover
+    assert stx.milestones.get(number=1).amount == 10_000_000
+    assert '<span class="amount" title="10,000,000 micro-STX">10 STX</span>' in page
+    assert '<span class="amount" title="10,000,000 sats">0.1 sBTC</span>' in page
     only_sbtc = browser.get("/admin/projects/dispute/?project__token=sBTC").content.decode()
     assert f"Review #{old.pk}<" not in only_sbtc
     over_a_week = browser.get("/admin/projects/dispute/?age=7d%2B").content.decode()
@@ -121,8 +123,8 @@ def test_the_list_shows_status_age_amount_and_token_and_filters(settings):
     medium = browser.get("/admin/projects/dispute/?amount=medium").content.decode()
     large = browser.get("/admin/projects/dispute/?amount=large").content.decode()
     assert f"Review #{old.pk}<" in small and f"Review #{old.pk}<" not in medium
-    assert '<td class="field-token">sBTC' in medium
-    assert '<td class="field-token">sBTC' not in small
+    assert "0.1 sBTC</span>" in medium
+    assert "0.1 sBTC</span>" not in small
     assert "Review #" not in large
 
 

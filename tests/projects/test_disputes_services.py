@@ -1,5 +1,5 @@
 """Disputes through their services: as the indexer files and closes them (idempotent by tx),
-the parties' statement and evidence, the reviewer's resolution record, and the agreement
+each party's statement and evidence, the reviewer's resolution record, and the agreement
 frozen when a proposal is accepted."""
 
 from __future__ import annotations
@@ -8,18 +8,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from notifications.models import Notification
 from projects import services
-from projects.errors import (
-    DisputeNotOpen,
-    NotDisputeFiler,
-    NotDisputeReviewer,
-    NotProjectParty,
-    StatementAlreadyGiven,
-)
-from projects.models import Agreement, Dispute, Evidence
+from projects.errors import DisputeNotOpen, NotDisputeReviewer, NotProjectParty
+from projects.models import Agreement, Dispute, DisputeStatement, Evidence
 from proposals import services as proposal_services
 from stxworx.errors import InvalidInput, InvalidTransition, NotFound
 from tests.factories import ProjectFactory, ProposalFactory, UserFactory, make_address
@@ -229,35 +223,70 @@ def test_a_rebuild_voids_disputes_and_the_replay_reopens_the_ones_the_chain_stil
 # --- the parties ---------------------------------------------------------------------------------
 
 
-def test_the_filer_gives_a_statement_once():
+def test_each_party_writes_one_statement_and_may_rewrite_it_while_open():
     project = active_project()
     dispute = file(project, 1, by=project.client_address)
-    # when
-    done = services.dispute_statement_set(
-        dispute_id=dispute.pk, actor=project.client_address, statement="Nothing was delivered."
+    # when: both sides write theirs, then the freelancer rewrites
+    client_side, new = services.dispute_statement_set(
+        dispute_id=dispute.pk, actor=project.client_address, text="Nothing was delivered."
     )
-    # then
-    assert done.statement == "Nothing was delivered." and done.statement_at is not None
-    with pytest.raises(StatementAlreadyGiven):
-        services.dispute_statement_set(
-            dispute_id=dispute.pk, actor=project.client_address, statement="again"
-        )
+    assert new and client_side.party == "client"
+    first, _ = services.dispute_statement_set(
+        dispute_id=dispute.pk, actor=project.freelancer_address, text="It was, on time."
+    )
+    rewritten, new = services.dispute_statement_set(
+        dispute_id=dispute.pk, actor=project.freelancer_address, text="Delivered on the 3rd."
+    )
+    # then: one row per side, the rewrite in place, the other side untouched
+    assert not new and rewritten.pk == first.pk
+    assert rewritten.created_at == first.created_at < rewritten.updated_at
+    rows = DisputeStatement.objects.filter(dispute=dispute).order_by("party")
+    assert [(r.party, r.author, r.text) for r in rows] == [
+        ("client", project.client_address, "Nothing was delivered."),
+        ("freelancer", project.freelancer_address, "Delivered on the 3rd."),
+    ]
 
 
-def test_only_the_filer_gives_the_statement():
+def test_a_statement_cannot_change_once_the_dispute_is_closed():
     project = active_project()
     dispute = file(project, 1, by=project.client_address)
-    with pytest.raises(NotDisputeFiler):
-        services.dispute_statement_set(
-            dispute_id=dispute.pk, actor=project.freelancer_address, statement="mine"
-        )
+    services.dispute_statement_set(
+        dispute_id=dispute.pk, actor=project.client_address, text="Nothing was delivered."
+    )
+    close(project, 1)
+    for actor in (project.client_address, project.freelancer_address):
+        with pytest.raises(DisputeNotOpen):
+            services.dispute_statement_set(dispute_id=dispute.pk, actor=actor, text="late")
+    assert list(DisputeStatement.objects.values_list("text", flat=True)) == [
+        "Nothing was delivered."
+    ]
+
+
+def test_only_the_parties_write_statements():
+    project = active_project()
+    dispute = file(project, 1, by=project.client_address)
     with pytest.raises(NotFound):  # to a stranger, the dispute does not exist
-        services.dispute_statement_set(
-            dispute_id=dispute.pk, actor=make_address(), statement="mine"
-        )
+        services.dispute_statement_set(dispute_id=dispute.pk, actor=make_address(), text="mine")
     with pytest.raises(NotProjectParty):  # a reviewer knows it, but is no party
-        services.dispute_statement_set(
-            dispute_id=dispute.pk, actor=reviewer().address, statement="mine"
+        services.dispute_statement_set(dispute_id=dispute.pk, actor=reviewer().address, text="mine")
+    with pytest.raises(NotFound):
+        services.dispute_statement_set(dispute_id=424242, actor=project.client_address, text="x")
+    assert not DisputeStatement.objects.exists()
+
+
+def test_the_database_holds_one_statement_per_side():
+    project = active_project()
+    dispute = file(project, 1, by=project.client_address)
+    services.dispute_statement_set(dispute_id=dispute.pk, actor=project.client_address, text="a")
+    row = DisputeStatement.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DisputeStatement.objects.create(
+            dispute=dispute,
+            party="client",
+            author=project.client_address,
+            text="b",
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
 

@@ -11,15 +11,33 @@
   const button = form.querySelector("#resolve-button");
   const status = document.getElementById("resolve-status");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  // The resolutions broadcast but not seen on chain yet: [{txId, releaseToFreelancer}].
+  const pending = JSON.parse(document.getElementById("pending-decisions").textContent) || [];
+  const contradiction = document.getElementById("contradiction");
+  const confirmBox = document.getElementById("confirm-contradiction");
 
   const show = (text, isError = false) => {
     status.textContent = text;
     status.classList.toggle("error", isError);
   };
+  // No decision is preselected: the reviewer must choose one.
+  const chosen = () => {
+    const checked = form.querySelector("input[name=outcome]:checked");
+    return checked ? checked.value === "freelancer" : null;
+  };
+  // A decision opposite to a pending one needs the explicit confirmation (so does the server).
+  const contradicts = () => {
+    const release = chosen();
+    return release !== null && pending.some((p) => p.releaseToFreelancer !== release);
+  };
   const ready = () => {
-    button.disabled = rationale.value.trim() === "";
+    contradiction.hidden = !contradicts();
+    if (contradiction.hidden) confirmBox.checked = false;
+    button.disabled =
+      rationale.value.trim() === "" || chosen() === null || (contradicts() && !confirmBox.checked);
   };
   rationale.addEventListener("input", ready);
+  form.addEventListener("change", ready);
   ready();
 
   function functionArgs(release) {
@@ -72,7 +90,15 @@
       show("Write the rationale first.", true);
       return;
     }
-    const release = form.querySelector("input[name=outcome]:checked").value === "freelancer";
+    const release = chosen();
+    if (release === null) {
+      show("Choose the decision first.", true);
+      return;
+    }
+    if (contradicts() && !confirmBox.checked) {
+      show("This contradicts a pending resolution: tick the confirmation first.", true);
+      return;
+    }
     button.disabled = true;
     show("Waiting for your wallet to sign and broadcast…");
     let txId;
