@@ -247,8 +247,9 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
-        post: operations["disputes_statement_create"];
+        /** @description 403 `not_project_party`: a dispute reviewer, who is no party; 404: no such dispute, or you are not one of its parties; 409 `dispute_not_open`: it is closed. */
+        put: operations["disputes_statement_update"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -691,9 +692,6 @@ export interface components {
             resolvedTxId: string | null;
             /** Format: date-time */
             resolvedAt: string | null;
-            statement: string | null;
-            /** Format: date-time */
-            statementAt: string | null;
             rationale: string | null;
             resolutionReleaseToFreelancer: boolean | null;
             resolutionTxId: string | null;
@@ -851,9 +849,7 @@ export interface components {
             resolvedTxId: string | null;
             /** Format: date-time */
             resolvedAt: string | null;
-            statement: string | null;
-            /** Format: date-time */
-            statementAt: string | null;
+            readonly statements: components["schemas"]["PartyStatementsOutput"];
             readonly rationale: string | null;
             evidence: components["schemas"]["EvidenceOutput"][];
         };
@@ -864,7 +860,7 @@ export interface components {
             agreement: components["schemas"]["AgreementOutput"] | null;
             evidence: components["schemas"]["PartyEvidenceOutput"];
             timeline: components["schemas"]["TimelineEntryOutput"][];
-            /** @description {available, error, project, milestone, dispute, disagreements, inSync}: the contract's read-only state and each {field, database, chain} where they differ. */
+            /** @description {available, error, project, milestone, dispute, disagreements, inSync, tipHeight, tipHash, readAt}: the contract's read-only state, the Stacks tip and time it was read at, and each {field, database, chain} where they differ. */
             chain: unknown;
             /** @description The uploads cited (evidence files, an ipfs:// submission) by CID, with their pin status. */
             readonly files: {
@@ -896,9 +892,7 @@ export interface components {
             resolvedTxId: string | null;
             /** Format: date-time */
             resolvedAt: string | null;
-            statement: string | null;
-            /** Format: date-time */
-            statementAt: string | null;
+            readonly statements: components["schemas"]["PartyStatementsOutput"];
             rationale: string | null;
             evidence: components["schemas"]["EvidenceOutput"][];
             resolutionAttempts: components["schemas"]["ResolutionAttemptOutput"][];
@@ -907,6 +901,15 @@ export interface components {
             resolutionBy: string | null;
             /** Format: date-time */
             resolutionRecordedAt: string | null;
+        };
+        DisputeStatementOutput: {
+            party: components["schemas"]["PartyEnum"];
+            author: string;
+            text: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
         /**
          * @description * `open` - Open
@@ -920,7 +923,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "account_disabled" | "address_mismatch" | "already_proposed" | "already_reviewed" | "application_error" | "authentication_failed" | "bad_request" | "chain_api_unavailable" | "challenge_expired" | "challenge_mismatch" | "challenge_unknown" | "challenge_used" | "cid_mismatch" | "conflict" | "csrf_failed" | "dispute_not_open" | "error" | "evidence_limit_reached" | "file_empty" | "file_integrity_failed" | "file_not_found" | "file_too_large" | "forbidden" | "freelancer_mismatch" | "invalid_transition" | "method_not_allowed" | "not_acceptable" | "not_authenticated" | "not_dispute_filer" | "not_dispute_reviewer" | "not_found" | "not_project_client" | "not_project_freelancer" | "not_project_party" | "not_proposal_freelancer" | "own_project" | "parse_error" | "payload_too_large" | "pin_failed" | "pinning_disabled" | "public_key_mismatch" | "rate_limited" | "resolution_already_recorded" | "server_error" | "sign_in_failed" | "signature_invalid" | "statement_already_given" | "storage_quota_exceeded" | "token_expired" | "token_invalid" | "token_revoked" | "token_user_unknown" | "unprocessable" | "unsupported_file_type" | "unsupported_media_type" | "validation_error";
+                code: "account_disabled" | "address_mismatch" | "already_proposed" | "already_reviewed" | "application_error" | "authentication_failed" | "bad_request" | "chain_api_unavailable" | "challenge_expired" | "challenge_mismatch" | "challenge_unknown" | "challenge_used" | "cid_mismatch" | "conflict" | "csrf_failed" | "dispute_not_open" | "error" | "evidence_limit_reached" | "file_empty" | "file_integrity_failed" | "file_not_found" | "file_too_large" | "forbidden" | "freelancer_mismatch" | "invalid_transition" | "method_not_allowed" | "not_acceptable" | "not_authenticated" | "not_dispute_reviewer" | "not_found" | "not_project_client" | "not_project_freelancer" | "not_project_party" | "not_proposal_freelancer" | "own_project" | "parse_error" | "payload_too_large" | "pin_failed" | "pinning_disabled" | "public_key_mismatch" | "rate_limited" | "resolution_already_recorded" | "server_error" | "sign_in_failed" | "signature_invalid" | "storage_quota_exceeded" | "token_expired" | "token_invalid" | "token_revoked" | "token_user_unknown" | "unprocessable" | "unsupported_file_type" | "unsupported_media_type" | "validation_error";
                 /** @description For people; may change. */
                 message: string;
                 /** @description 400 and 422: each field (camelCase, nested as sent) with its messages; otherwise facts about the error (maxBytes, ...). */
@@ -1134,9 +1137,20 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["StoredFileOutput"][];
         };
+        /**
+         * @description * `client` - Client
+         *     * `freelancer` - Freelancer
+         * @enum {string}
+         */
+        PartyEnum: "client" | "freelancer";
         PartyEvidenceOutput: {
             client: components["schemas"]["EvidenceOutput"][];
             freelancer: components["schemas"]["EvidenceOutput"][];
+        };
+        /** @description Each side's statement, or null while that party has written none. */
+        PartyStatementsOutput: {
+            client: components["schemas"]["DisputeStatementOutput"] | null;
+            freelancer: components["schemas"]["DisputeStatementOutput"] | null;
         };
         PatchedProfileUpdateInputRequest: {
             displayName?: string;
@@ -1305,6 +1319,7 @@ export interface components {
          * @enum {string}
          */
         SourceEnum: "chain" | "offchain";
+        /** @description Your side's statement; it replaces the one you gave before (while the dispute is open). */
         StatementInputRequest: {
             statement: string;
         };
@@ -2203,7 +2218,7 @@ export interface operations {
             };
         };
     };
-    disputes_statement_create: {
+    disputes_statement_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -2218,7 +2233,17 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Your statement replaced the old. */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisputeView"];
+                };
+            };
+            /** @description Your side's first statement. */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
