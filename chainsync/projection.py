@@ -16,7 +16,6 @@ from typing import Any
 
 from django.db.models import Q
 
-from chainsync.bulk import instances_insert, instances_read, model_new, rows_update
 from chainsync.clarity import clarity_decode
 from chainsync.models import (
     NEWEST_FIRST,
@@ -27,6 +26,7 @@ from chainsync.models import (
     ChainTransaction,
     ContractSettings,
 )
+from stxworx.sql import instances_insert, rows_update
 
 FEE_DENOMINATOR = 10_000
 MAX_SLOTS = 4
@@ -100,13 +100,13 @@ class Projection:
         """The settings and the on-chain projects `project_ids` (those that exist), with their
         milestones and disputes: four queries."""
         query = ChainProject.objects.filter(on_chain_id__in=set(project_ids))
-        projects = {p.on_chain_id: p for p in instances_read(query)}
+        projects = {p.on_chain_id: p for p in query}
         by_pk = {p.pk: p.on_chain_id for p in projects.values()}
         milestones: dict[int, dict[int, ChainMilestone]] = {i: {} for i in projects}
-        for m in instances_read(ChainMilestone.objects.filter(project_id__in=by_pk)):
+        for m in ChainMilestone.objects.filter(project_id__in=by_pk):
             milestones[by_pk[m.project_id]][m.slot] = m
         disputes: dict[int, dict[int, ChainDispute]] = {i: {} for i in projects}
-        for d in instances_read(ChainDispute.objects.filter(project_id__in=by_pk)):
+        for d in ChainDispute.objects.filter(project_id__in=by_pk):
             disputes[by_pk[d.project_id]][d.slot] = d
         projection = cls(settings_get(contract_id), projects, milestones, disputes)
         projection.disputes_stored = {
@@ -220,8 +220,7 @@ def on_project_created(
         )
     if on_chain_id in projection.projects:
         raise ProjectionError(f"project {p['project-id']} created twice")
-    project = model_new(
-        ChainProject,
+    project = ChainProject(
         on_chain_id=on_chain_id,
         client=p["client"],
         freelancer=p["freelancer"],
@@ -236,7 +235,7 @@ def on_project_created(
     )
     projection.projects[on_chain_id] = project
     projection.milestones[on_chain_id] = {  # project_id: set by save, once the project has one
-        slot: model_new(ChainMilestone, slot=slot, gross_amount=m, amount=m - fee)
+        slot: ChainMilestone(slot=slot, gross_amount=m, amount=m - fee)
         for slot, (m, fee) in enumerate(zip(gross, fees, strict=True), start=1)
         if m > 0
     }

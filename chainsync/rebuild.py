@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from chainsync import record, services
-from chainsync.bulk import chunks
 from chainsync.client import StacksApiClient
 from chainsync.models import (
     CHAIN_ORDER,
@@ -26,6 +25,7 @@ from chainsync.projection import settings_get
 from chainsync.services.apply import BATCH  # replayed in events_apply's batches
 from projects import services as projects_services
 from projects.models import Project
+from stxworx.sql import chunks
 
 PENDING = ChainEvent.State.PENDING
 # Statuses only the chain gives (or, for pending, a funding tx recorded): the ones a reset undoes.

@@ -24,10 +24,10 @@ from django.db import transaction
 from django.db.models import Min, QuerySet
 
 from chainsync import services
-from chainsync.bulk import CHUNK, chunks
 from chainsync.client import StacksApiClient, TxSummary
 from chainsync.models import NEWEST_FIRST, ChainEvent, ChainTransaction, SyncState
 from chainsync.services.fetch import EVENT_PLACE_FIELDS
+from stxworx.sql import CHUNK, chunks
 
 ORPHANED = "pending"  # what the API says of an orphaned tx: back in the mempool
 CONTRACT = None  # the key of the contract's own events (settings, audit) in `Changes`

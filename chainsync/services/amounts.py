@@ -9,7 +9,6 @@ import bisect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chainsync.bulk import CHUNK, values_update
 from chainsync.client import StacksApiClient
 from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction
 from chainsync.projection import (
@@ -19,6 +18,7 @@ from chainsync.projection import (
     settings_get,
 )
 from projects.models import Milestone, Project
+from stxworx.sql import CHUNK, values_update
 
 
 def offchain_gross(

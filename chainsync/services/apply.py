@@ -12,7 +12,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chainsync.bulk import gc_paused, pks_update
 from chainsync.models import CHAIN_ORDER, ChainEvent, SyncState
 from chainsync.offchain import Offchain
 from chainsync.projection import (
@@ -28,6 +27,7 @@ from chainsync.projection import (
 )
 from chainsync.services.amounts import offchain_gross, stored_args
 from chainsync.services.fetch import sync_state_lock
+from stxworx.sql import gc_paused, pks_update
 
 # Events per batch (and per transaction): the projection rows a batch reads are shared by more
 # of its events the larger it is (some 300 projects are open at once in the bench's history).
