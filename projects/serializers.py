@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.fields import AddressField
 from files.serializers import DeliverableLinkField
 from projects.models import MAX_MILESTONES, Dispute, Evidence, Milestone, Project, Review, Token
-from stxworx.fields import AddressField, AmountField, StrictIntegerField
+from stxworx.fields import AmountField, StrictIntegerField
 from stxworx.serializers import StrictSerializer
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.fields import AddressField
 from proposals.models import Proposal
-from stxworx.fields import AddressField, AmountField, StrictIntegerField
+from stxworx.fields import AmountField, StrictIntegerField
 from stxworx.serializers import StrictSerializer
 
 

@@ -48,20 +48,3 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-class AddressField(serializers.CharField):
-    """A Stacks address of the configured network, returned in canonical form."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 128)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        from accounts.addresses import InvalidAddress, address_validate
-
-        value = super().to_internal_value(data)
-        try:
-            return address_validate(value)
-        except InvalidAddress as exc:
-            raise serializers.ValidationError(str(exc)) from exc

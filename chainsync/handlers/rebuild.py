@@ -225,8 +225,7 @@ def changes_settle(*, contract_id: str, changes: forks.Changes, notify: bool) ->
     changes.undone |= forks.undone_marked()
     scope = changes.touched | changes.undone
     result = _settle(contract_id, scope, changes.undone, notify) if scope else SETTLED
-    state.reorg_due = {}
-    state.save(update_fields=["reorg_due"])
+    reorg_due_clear(contract_id=contract_id)
     return result
 
 
