@@ -18,6 +18,7 @@ from accounts.addresses import InvalidAddress, address_validate, single_sig_vers
 from accounts.errors import SignInFailed
 from accounts.models import SignInChallenge, User, WebSocketTicket
 from accounts.services import user_get_or_create
+from accounts.signals import session_revoked
 from accounts.siws import CHAIN_IDS, MAX_MESSAGE_BYTES, SiwsMessage
 from accounts.tokens import TokenClaims, token_is_revoked, token_issue, token_revoke
 from chainsync.c32 import (
@@ -29,7 +30,6 @@ from chainsync.c32 import (
     public_key_to_address,
     signature_parse,
 )
-from notifications.services import session_revoked_push
 from stxworx.errors import InvalidInput
 
 NONCE_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -192,7 +192,7 @@ def _challenge_consume(record: SignInChallenge) -> None:
 def sign_out(*, claims: TokenClaims) -> None:
     """Revoke the session's token and close the WebSockets it opened."""
     token_revoke(claims)
-    session_revoked_push(jti=claims.jti)
+    session_revoked.send(sender=sign_out, jti=claims.jti)
 
 
 def _ticket_hash(ticket: str) -> str:

@@ -9,6 +9,4 @@ urlpatterns = [
     path("auth/logout", auth_apis.LogoutApi.as_view(), name="auth-logout"),
     path("auth/ws-ticket", auth_apis.WsTicketApi.as_view(), name="auth-ws-ticket"),
     path("users/me", apis.MeApi.as_view(), name="users-me"),
-    path("users/<str:address>", apis.UserDetailApi.as_view(), name="user-detail"),
-    path("users/<str:address>/reviews", apis.UserReviewsApi.as_view(), name="user-reviews"),
 ]

@@ -11,8 +11,12 @@ class ChainsyncConfig(AppConfig):
     name = "chainsync"
 
     def ready(self) -> None:
+        from chainsync.projects_reader import ProjectsChainReader
+        from projects.chain import chain_reader_set
+
         # No database access here: the schedule is made after migrations, when its table exists.
         post_migrate.connect(_schedule_ensure, sender=self)
+        chain_reader_set(ProjectsChainReader())  # the dispute review page's view of the chain
 
 
 def _schedule_ensure(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:

@@ -45,9 +45,17 @@ class ChainEvent(models.Model):
     """Every print event of the contract seen, in the order the chain wrote them."""
 
     class State(models.TextChoices):
+        """pending -> applied | failed (the apply); applied | failed -> pending (a rebuild
+        queues it again, or a fork undid it). A print is stored pending, or failed when
+        malformed, and a print read anew (a tx executed again) is stored afresh. The table:
+        EVENT_STATE_MOVES."""
+
         PENDING = "pending"
         APPLIED = "applied"
         FAILED = "failed"
+
+        def can_become(self, new: str) -> bool:
+            return new in EVENT_STATE_MOVES[self]
 
     tx_id = models.CharField(max_length=66)
     event_index = models.PositiveIntegerField()
@@ -81,6 +89,15 @@ class ChainEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_name} {self.tx_id[:12]}…#{self.event_index}"
+
+
+# ChainEvent.State's transition table: the states each one may move to (chainsync.log.events
+# writes them; nothing else does).
+EVENT_STATE_MOVES: dict[str, frozenset[str]] = {
+    ChainEvent.State.PENDING: frozenset({ChainEvent.State.APPLIED, ChainEvent.State.FAILED}),
+    ChainEvent.State.APPLIED: frozenset({ChainEvent.State.PENDING}),
+    ChainEvent.State.FAILED: frozenset({ChainEvent.State.PENDING}),
+}
 
 
 class SyncState(models.Model):

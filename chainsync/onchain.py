@@ -14,8 +14,8 @@ from typing import Any
 
 from chainsync.clarity import clarity_to_python, uint
 from chainsync.client import StacksApiClient
+from chainsync.log.amounts import MAX_SLOTS
 from chainsync.models import ChainDispute, ChainMilestone, ChainProject
-from chainsync.projection import MAX_SLOTS
 
 TOKEN_TYPES = {0: "STX", 1: "sBTC"}
 DISPUTE_STATUSES = {1: "open", 2: "resolved"}

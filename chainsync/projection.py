@@ -14,12 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
-
-from chainsync.bulk import instances_insert, instances_read, model_new, rows_update
-from chainsync.clarity import clarity_decode
+from chainsync.log.amounts import create_args_amounts, fee_rate_in_force, milestone_fees
 from chainsync.models import (
-    NEWEST_FIRST,
     ChainDispute,
     ChainEvent,
     ChainMilestone,
@@ -27,9 +23,8 @@ from chainsync.models import (
     ChainTransaction,
     ContractSettings,
 )
+from stxworx.sql import instances_insert, rows_update
 
-FEE_DENOMINATOR = 10_000
-MAX_SLOTS = 4
 DEFAULT_FEE_RATE = 1000
 RELEASES = {"milestone-released", "force-released", "dispute-resolved"}
 MILESTONE_FIELDS = ["complete", "completed_burn_height", "released", "released_to", "released_tx"]
@@ -55,17 +50,6 @@ class AmountsUnknown(Exception):
 
 def settings_get(contract_id: str) -> ContractSettings:
     return ContractSettings.objects.get_or_create(contract_id=contract_id)[0]
-
-
-def create_args_amounts(function_args: list[str] | None) -> list[int] | None:
-    """m1..m4 from a stored create-project call's arguments (freelancer, m1, m2, m3, m4)."""
-    if not function_args or len(function_args) < 1 + MAX_SLOTS:
-        return None
-    return [int(clarity_decode(arg).value) for arg in function_args[1 : 1 + MAX_SLOTS]]
-
-
-def milestone_fees(gross: list[int], fee_rate: int) -> list[int]:
-    return [m * fee_rate // FEE_DENOMINATOR for m in gross]
 
 
 def _int(payload: dict[str, Any], key: str) -> int:
@@ -100,13 +84,13 @@ class Projection:
         """The settings and the on-chain projects `project_ids` (those that exist), with their
         milestones and disputes: four queries."""
         query = ChainProject.objects.filter(on_chain_id__in=set(project_ids))
-        projects = {p.on_chain_id: p for p in instances_read(query)}
+        projects = {p.on_chain_id: p for p in query}
         by_pk = {p.pk: p.on_chain_id for p in projects.values()}
         milestones: dict[int, dict[int, ChainMilestone]] = {i: {} for i in projects}
-        for m in instances_read(ChainMilestone.objects.filter(project_id__in=by_pk)):
+        for m in ChainMilestone.objects.filter(project_id__in=by_pk):
             milestones[by_pk[m.project_id]][m.slot] = m
         disputes: dict[int, dict[int, ChainDispute]] = {i: {} for i in projects}
-        for d in instances_read(ChainDispute.objects.filter(project_id__in=by_pk)):
+        for d in ChainDispute.objects.filter(project_id__in=by_pk):
             disputes[by_pk[d.project_id]][d.slot] = d
         projection = cls(settings_get(contract_id), projects, milestones, disputes)
         projection.disputes_stored = {
@@ -220,8 +204,7 @@ def on_project_created(
         )
     if on_chain_id in projection.projects:
         raise ProjectionError(f"project {p['project-id']} created twice")
-    project = model_new(
-        ChainProject,
+    project = ChainProject(
         on_chain_id=on_chain_id,
         client=p["client"],
         freelancer=p["freelancer"],
@@ -236,7 +219,7 @@ def on_project_created(
     )
     projection.projects[on_chain_id] = project
     projection.milestones[on_chain_id] = {  # project_id: set by save, once the project has one
-        slot: model_new(ChainMilestone, slot=slot, gross_amount=m, amount=m - fee)
+        slot: ChainMilestone(slot=slot, gross_amount=m, amount=m - fee)
         for slot, (m, fee) in enumerate(zip(gross, fees, strict=True), start=1)
         if m > 0
     }
@@ -315,25 +298,6 @@ def _split_from_call(
             f"{int(projection.milestones[project.on_chain_id][slot].amount)} escrowed"
         )
     return [found[s] for s in slots]
-
-
-def fee_rate_in_force(tx_id: str) -> int:
-    """The fee rate the contract applied to the call `tx_id`: set by the last canonical
-    fee-rate-updated before it in chain order, else the contract's initial rate."""
-    event = ChainEvent.objects.filter(tx_id=tx_id).only("block_height", "tx_index").first()
-    if event is None:
-        return DEFAULT_FEE_RATE
-    before = Q(block_height__lt=event.block_height) | Q(
-        block_height=event.block_height, tx_index__lt=event.tx_index
-    )
-    rate = (
-        ChainEvent.objects.filter(before, event_name="fee-rate-updated", canonical=True)
-        .exclude(state=ChainEvent.State.FAILED)
-        .order_by(*NEWEST_FIRST)
-        .values_list("payload", flat=True)
-        .first()
-    )
-    return int(rate["new-rate"]) if rate else DEFAULT_FEE_RATE
 
 
 def on_released(projection: Projection, event: ChainEvent) -> Applied:

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chainsync.clarity import JSON_SAFE_INT, json_int
-from chainsync.events import SCHEMAS
+from chainsync.log.events import SCHEMAS
 from chainsync.models import ChainDispute, ChainEvent
 from projects.serializers import BlankAsNull
 from stxworx.fields import QueryIntegerField

@@ -1,6 +1,6 @@
 """Compare the projection with the contract's read-only state (the seed's
 verifyProjectFunding), and repair the projects that differ by reading the chain again
-(chainsync.reorg.chain_repair).
+(chainsync.handlers.rebuild.chain_repair).
 
 Reads use one chain tip for the whole run (the API's tip when it starts), so every answer
 describes the same state. Per project: one get-project, a get-milestone per slot (1..4) and a
@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from chainsync.client import StacksApiClient, chainsync_settings
+from chainsync.handlers.rebuild import chain_repair
 from chainsync.models import ChainEvent, ChainProject, SyncState
 from chainsync.onchain import (
     ContractReader,
@@ -22,7 +23,6 @@ from chainsync.onchain import (
     project_onchain_read,
     project_view,
 )
-from chainsync.reorg import chain_repair
 
 DEFAULT_RECENT_BLOCKS = 1000
 

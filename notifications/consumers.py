@@ -199,15 +199,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "message": message})
 
 
-def _open(ticket: str) -> tuple[str, str, frozenset[str]] | None:
-    """One trip to the database per handshake: redeem the ticket, read the muted types."""
-    record = ws_ticket_redeem(ticket=ticket)
-    if record is None:
-        return None
-    address = record.user.address
-    return address, record.jti, selectors.muted_types(recipient=address)
-
-
 def _conf(key: str) -> float:
     return float(settings.NOTIFICATIONS[key])
 

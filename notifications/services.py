@@ -23,6 +23,7 @@ from notifications.events import (
 )
 from notifications.models import Notification, NotificationPreference
 from stxworx.errors import InvalidInput, NotFound
+from stxworx.sql import rows_insert
 
 logger = logging.getLogger(__name__)
 
@@ -118,39 +119,29 @@ INSERT_ROWS = 999 // len(INSERT_COLUMNS)
 
 
 def _rows_insert(drafts: list[NotificationDraft], created_at: datetime) -> list[int]:
-    """INSERT the drafts, INSERT_ROWS per statement, and return their ids in the drafts' order.
-    All get the same `created_at` (auto_now_add, read once per call). The ids are sorted: a
-    multi-row INSERT numbers its rows in VALUES order on SQLite and PostgreSQL both, whatever
-    order RETURNING lists them in."""
-    meta, quote = Notification._meta, connection.ops.quote_name
-    fields = [meta.get_field(name) for name in INSERT_COLUMNS]
-    columns = ", ".join(quote(f.column) for f in fields)
-    row_marks = f"({', '.join(['%s'] * len(fields))})"
-    payload_field = meta.get_field("payload")
-    at = meta.get_field("created_at").get_db_prep_save(created_at, connection)
+    """INSERT the drafts, INSERT_ROWS per statement (stxworx.sql.rows_insert), and return their
+    ids in the drafts' order. All get the same `created_at` (auto_now_add, read once per call)."""
+    payload_field = Notification._meta.get_field("payload")
     # Drafts about one event share its payload dict: prepared (JSON) once. Keyed by identity,
     # stable while the drafts hold them.
     payloads: dict[int, Any] = {}
-    ids: list[int] = []
-    for start in range(0, len(drafts), INSERT_ROWS):
-        chunk = drafts[start : start + INSERT_ROWS]
-        params: list[Any] = []
-        for d in chunk:
-            *plain, document = d.stored()  # the payload comes last: prepared as JSON
-            payload = payloads.get(id(d.payload))
-            if payload is None:
-                payload = payload_field.get_db_prep_save(document, connection)
-                payloads[id(d.payload)] = payload
-            params += (*plain, payload, at)
-        values = ", ".join([row_marks] * len(chunk))
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} "  # noqa: S608
-            f"RETURNING {quote(meta.pk.column)}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            ids += sorted(pk for (pk,) in cursor.fetchall())
-    return ids
+
+    def payload(document: Any) -> Any:
+        prepared = payloads.get(id(document))
+        if prepared is None:
+            prepared = payloads[id(document)] = payload_field.get_db_prep_save(document, connection)
+        return prepared
+
+    rows = [(*d.stored(), created_at) for d in drafts]
+    return rows_insert(
+        Notification,
+        list(INSERT_COLUMNS),
+        rows,
+        update=None,
+        returning=True,
+        per_statement=INSERT_ROWS,
+        prepare={"payload": payload},
+    )
 
 
 def _group_send_many(sends: list[tuple[str, dict[str, Any]]]) -> None:

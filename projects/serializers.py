@@ -3,10 +3,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.fields import AddressField
 from files.serializers import DeliverableLinkField
 from projects.models import MAX_MILESTONES, Dispute, Evidence, Milestone, Project, Review, Token
 from stxworx.fields import (
-    AddressField,
     AmountField,
     JsonBooleanField,
     LinkField,

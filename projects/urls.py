@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import apis
+from projects import apis, users_apis
 
 urlpatterns = [
     path("projects", apis.ProjectListApi.as_view(), name="projects"),
@@ -17,6 +17,11 @@ urlpatterns = [
     path(
         "projects/<id:project_id>/reviews", apis.ProjectReviewsApi.as_view(), name="project-reviews"
     ),
+]
+
+urlpatterns += [  # after accounts' users/me (stxworx/urls.py includes accounts first)
+    path("users/<str:address>", users_apis.UserDetailApi.as_view(), name="user-detail"),
+    path("users/<str:address>/reviews", users_apis.UserReviewsApi.as_view(), name="user-reviews"),
 ]
 
 urlpatterns += [

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.fields import AddressField
 from proposals.models import Proposal
-from stxworx.fields import AddressField, AmountField, LinkField, StrictIntegerField
+from stxworx.fields import AmountField, LinkField, StrictIntegerField
 from stxworx.pagination import PageQuery
 from stxworx.serializers import StrictSerializer
 

@@ -52,23 +52,6 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class AddressField(serializers.CharField):
-    """A Stacks address of the configured network, returned in canonical form."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 128)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        from accounts.addresses import InvalidAddress, address_validate
-
-        value = super().to_internal_value(data)
-        try:
-            return address_validate(value)
-        except InvalidAddress as exc:  # the shape is the schema's; the checksum is not
-            raise serializers.ValidationError(str(exc), code=UNPROCESSABLE) from exc
-
-
 class LinkField(serializers.URLField):
     """An http(s)/ftp URL. The schema says `format: uri`; a URI Django's validator still refuses
     (no host, a bad IDN, ...) is a 422."""

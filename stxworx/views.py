@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Protocol
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
@@ -8,7 +10,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt
 
-from chainsync.selectors import sync_status_get
 from stxworx.errors import error_body
 
 logger = logging.getLogger(__name__)
@@ -19,11 +20,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database answers and the chain indexer lags less than
-    CHAINSYNC['MAX_LAG_BLOCKS'] blocks; 503 with the reason otherwise."""
+class IndexerLag(Protocol):
+    lag: int
+    max_lag: int
+
+
+def readyz(request: HttpRequest, *, indexer: Callable[[], IndexerLag]) -> JsonResponse:
+    """Readiness: 200 when the database answers and the chain indexer lags less than its
+    limit (CHAINSYNC['MAX_LAG_BLOCKS'] blocks); 503 with the reason otherwise. `indexer` reads
+    the indexer's status (wired in stxworx/urls.py: the kernel imports no app)."""
     try:
-        status = sync_status_get()  # its queries are the database check
+        status = indexer()  # its queries are the database check
     except DatabaseError as exc:
         logger.warning("readyz: the database does not answer: %s", exc)
         details = {"database": "unavailable"}

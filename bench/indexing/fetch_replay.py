@@ -109,7 +109,7 @@ def _sql_timer(totals: Counter[str]) -> Any:
 
 def _split_install(client: Any, totals: Counter[str]) -> None:
     """Add up the CPU time of the client's page walks and of the fetch module's steps."""
-    from chainsync.services import fetch
+    from chainsync.log import fetch
 
     def timed_pages(name: str, walk: Any) -> Any:
         def pages(*a: Any, **kw: Any) -> Any:
@@ -209,7 +209,7 @@ def main() -> None:
         runpy.run_path(args.experiment)
     from bench.indexing.history import History, IndexedChain
     from chainsync.client import StacksApiClient
-    from chainsync.services.fetch import chain_fetch
+    from chainsync.log.fetch import chain_fetch
     from tests.chainsync import hiro_server as hiro
 
     chain = IndexedChain()

@@ -111,11 +111,11 @@ def _cpu_s() -> float:
 # What sync_once calls, in order: (module, function, label). Each is timed on its way through
 # the module attribute sync_once looks it up by; a step missing from the app is skipped.
 PHASES = [
-    ("chainsync.reorg", "provisional_tail_check", "fork check of the provisional tail"),
-    ("chainsync.services.poll", "chain_fetch", "fetch: walk txs and prints, store"),
-    ("chainsync.services.poll", "creation_args_fetch", "tx lookups for unknown amounts"),
-    ("chainsync.reorg", "reorg_settle", "settle forks"),
-    ("chainsync.services.poll", "events_apply", "apply to the projection"),
+    ("chainsync.indexer", "provisional_tail_check", "fork check of the provisional tail"),
+    ("chainsync.indexer", "chain_fetch", "fetch: walk txs and prints, store"),
+    ("chainsync.indexer", "creation_args_fetch", "tx lookups for unknown amounts"),
+    ("chainsync.indexer", "reorg_settle", "settle forks"),
+    ("chainsync.indexer", "events_apply", "apply to the projection"),
 ]
 
 
@@ -170,8 +170,8 @@ def role_index(args: argparse.Namespace) -> None:
     django.setup()
     from django.db import connection
 
-    from chainsync import services
     from chainsync.client import StacksApiClient
+    from chainsync.indexer import sync_once
 
     plan = json.loads(Path(args.plan).read_text())
     connection.ensure_connection()
@@ -181,11 +181,11 @@ def role_index(args: argparse.Namespace) -> None:
     timer.install()
     out: dict[str, Any] = {"baseline_mb": _maxrss_mb()}
     cpu, wall = _cpu_s(), time.perf_counter()
-    result = services.sync_once(client=client, contract_id=plan["contract_id"])
+    result = sync_once(client=client, contract_id=plan["contract_id"])
     out |= {"wall": time.perf_counter() - wall, "cpu": _cpu_s() - cpu, "peak_mb": _maxrss_mb()}
     out |= {"http": session.wall, "http_cpu": session.cpu, "phases": timer.phases}
     out |= {"requests": dict(client.request_counts), "lookups": result.lookups}
-    again = services.sync_once(client=client, contract_id=plan["contract_id"])
+    again = sync_once(client=client, contract_id=plan["contract_id"])
     out["again"] = {
         "requests": dict(client.request_counts - Counter(out["requests"])),
         "events": again.fetched.events,

@@ -10,7 +10,6 @@ from datetime import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from chainsync.bulk import instances_read, rows_update
 from chainsync.models import ChainEvent, ChainProject, ChainTransaction
 from chainsync.offchain.rules import DISPUTE_EVENTS
 from chainsync.offchain.step import State, Step
@@ -19,6 +18,7 @@ from notifications.services import NotificationDraft, notifications_create
 from projects.models import Milestone, Project
 from projects.services import DisputeBook
 from stxworx.errors import ApplicationError
+from stxworx.sql import rows_update
 
 PROJECT_FIELDS = ["status", "on_chain_id", "funding_tx_id", "funding_error", "updated_at"]
 
@@ -51,7 +51,7 @@ class Offchain:
             query = Project.objects.select_for_update().filter(
                 Q(pk__in=linked) | Q(funding_tx_id__in=created)
             )
-            rows = {p.pk: p for p in instances_read(query.order_by("pk"))}
+            rows = {p.pk: p for p in query.order_by("pk")}
         funded: dict[str, int] = {}
         for p in sorted(rows.values(), key=lambda p: (p.created_at, p.pk)):
             if p.funding_tx_id in created:
@@ -59,7 +59,7 @@ class Offchain:
         milestone_rows: dict[int, dict[int, Milestone]] = {pk: {} for pk in rows}
         if rows:
             query = Milestone.objects.filter(project_id__in=rows).order_by("number")
-            for m in instances_read(query):
+            for m in query:
                 milestone_rows[m.project_id][m.number] = m
         states = {pk: _state(row, milestone_rows[pk]) for pk, row in rows.items()}
         candidates = set(funded.values()) - linked

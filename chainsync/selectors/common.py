@@ -9,13 +9,18 @@ from typing import Any
 from django.db.models import BigIntegerField, BooleanField, ExpressionWrapper, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from chainsync.client import StacksApiClient, chainsync_settings, stacks_api_client
+from chainsync.client import StacksApiClient, stacks_api_client
+from chainsync.conf import (  # noqa: F401 (re-exported)
+    DEFAULT_CONFIRMATIONS,
+    DEFAULT_MAX_LAG_BLOCKS,
+    confirmations_required,
+    escrow_contract_id,
+    max_lag_blocks,
+)
 from chainsync.models import SyncState
 from stxworx.errors import ApplicationError
 
-DEFAULT_CONFIRMATIONS = 6
 DEFAULT_ONCHAIN_CACHE_SECONDS = 60
-DEFAULT_MAX_LAG_BLOCKS = 30
 ERROR_CACHE_SECONDS = 10  # an unreachable API is asked again after this, not at every request
 HEALTHY_POLL_INTERVALS = 3
 # A web request must not wait through the indexer's long backoff: one retry, short timeouts.
@@ -29,21 +34,6 @@ class ChainApiUnavailable(ApplicationError):
 
     code = "chain_api_unavailable"
     http_status = 503
-
-
-# --- settings -------------------------------------------------------------------------------
-
-
-def escrow_contract_id() -> str:
-    return chainsync_settings()["ESCROW_CONTRACT_ID"]
-
-
-def confirmations_required() -> int:
-    return int(chainsync_settings().get("CONFIRMATIONS", DEFAULT_CONFIRMATIONS))
-
-
-def max_lag_blocks() -> int:
-    return int(chainsync_settings().get("MAX_LAG_BLOCKS", DEFAULT_MAX_LAG_BLOCKS))
 
 
 def _live_client() -> StacksApiClient:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Min
 from django.utils import timezone
 
 from chainsync.client import chainsync_settings
-from chainsync.models import ChainEvent, SyncState
+from chainsync.log.state import indexed_through
+from chainsync.models import SyncState
 from chainsync.selectors.common import HEALTHY_POLL_INTERVALS, escrow_contract_id, max_lag_blocks
 
 # --- the indexer's progress -----------------------------------------------------------------
@@ -33,16 +33,10 @@ def _sync_state() -> SyncState:
 
 
 def _indexed_through(state: SyncState | None = None) -> int:
-    """The block through which every event is applied. SyncState.last_indexed_height is the
-    block of the last applied event, which stands still while blocks without events pass; the
-    chain tip of the last poll is the right answer once nothing is left pending."""
+    """The block through which every event is applied (chainsync.log.state.indexed_through), the
+    tip being the newer of the last poll's and the last applied event's block."""
     state = state or _sync_state()
-    pending = ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True).aggregate(
-        low=Min("block_height")
-    )["low"]
-    if pending is None:
-        return max(state.chain_tip_height, state.last_indexed_height)
-    return max(pending - 1, 0)
+    return indexed_through(max(state.chain_tip_height, state.last_indexed_height))
 
 
 def sync_status_get() -> SyncStatus:

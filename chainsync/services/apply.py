@@ -12,8 +12,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chainsync.bulk import gc_paused, pks_update
-from chainsync.models import CHAIN_ORDER, ChainEvent, SyncState
+from chainsync.log.amounts import FeeRates, create_args_amounts, offchain_gross, stored_args
+from chainsync.log.events import event_states_save
+from chainsync.log.state import state_advance, sync_state_lock
+from chainsync.models import CHAIN_ORDER, ChainEvent
 from chainsync.offchain import Offchain
 from chainsync.projection import (
     AUDIT_ONLY,
@@ -22,12 +24,9 @@ from chainsync.projection import (
     Applied,
     Projection,
     ProjectionError,
-    create_args_amounts,
     on_project_created,
     on_settings,
 )
-from chainsync.services.amounts import offchain_gross, stored_args
-from chainsync.services.fetch import sync_state_lock
 
 # Events per batch (and per transaction): the projection rows a batch reads are shared by more
 # of its events the larger it is (some 300 projects are open at once in the bench's history).
@@ -105,7 +104,7 @@ def events_apply(*, contract_id: str, batch_size: int = BATCH, notify: bool = Tr
     are unknown (`blocked`, with the call to look up)."""
     applied = failed = 0
     while True:
-        with gc_paused(), transaction.atomic():
+        with transaction.atomic(durable=True):
             state = sync_state_lock(contract_id=contract_id)
             rows = ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True)
             batch = [
@@ -115,7 +114,7 @@ def events_apply(*, contract_id: str, batch_size: int = BATCH, notify: bool = Tr
             outcome = events_batch_apply(batch, contract_id=contract_id, notify=notify)
             ok = event_states_save(outcome.done)
             applied, failed = applied + ok, failed + len(outcome.done) - ok
-            _state_advance(state, outcome.done, ok, len(outcome.done) - ok)
+            state_advance(state, outcome.done, ok, len(outcome.done) - ok)
         if outcome.blocked or len(batch) < batch_size:
             return ApplyResult(applied, failed, outcome.blocked, outcome.lookup)
 
@@ -133,11 +132,12 @@ def events_batch_apply(
     )
     offchain = Offchain.load(projection, batch)
     args = stored_args(e.tx_id for e in batch if e.event_name == "project-created")
+    rates = FeeRates()  # asked only by a project-created whose call gives no amounts
     done: list[ChainEvent] = []
     blocked, lookup, now = False, "", timezone.now()
     for event in batch:
         try:
-            applied = _apply_one(projection, offchain, args, event)
+            applied = _apply_one(projection, offchain, args, rates, event)
         except AmountsUnknown as unknown:
             blocked, lookup = True, unknown.tx_id if unknown.split else ""
             break
@@ -155,13 +155,17 @@ def events_batch_apply(
 
 
 def _apply_one(
-    projection: Projection, offchain: Offchain, args: dict[str, list[str]], event: ChainEvent
+    projection: Projection,
+    offchain: Offchain,
+    args: dict[str, list[str]],
+    rates: FeeRates,
+    event: ChainEvent,
 ) -> Applied:
     """The projection's part, in memory. Raises ProjectionError, KeyError or ValueError (the
     event fails, leaving no trace) or AmountsUnknown (the batch stops there)."""
     name = event.event_name
     if name == "project-created":
-        fee_rate = projection.settings.fee_rate
+        fee_rate = rates.at(event.block_height, event.tx_index)
         gross = create_args_amounts(args.get(event.tx_id)) or offchain_gross(
             offchain.amounts(event.tx_id), event.payload, fee_rate
         )
@@ -173,31 +177,3 @@ def _apply_one(
     if name in AUDIT_ONLY:
         return Applied(None)
     return on_settings(projection, event)
-
-
-def event_states_save(done: list[ChainEvent]) -> int:
-    """Save the states `events_batch_apply` set: one UPDATE per distinct (state, error), so
-    usually one. Returns how many were applied."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for event in done:
-        groups.setdefault((event.state, event.error), []).append(event.pk)
-    at = done[0].applied_at if done else None
-    for (state, error), pks in groups.items():
-        pks_update(ChainEvent, pks, state=state, error=error, applied_at=at)
-    return sum(e.state == ChainEvent.State.APPLIED for e in done)
-
-
-def _state_advance(state: SyncState, done: list[ChainEvent], ok: int, bad: int) -> None:
-    if done:
-        state.last_indexed_height = done[-1].block_height
-        state.last_indexed_hash = done[-1].block_hash
-    state.events_applied += ok
-    state.events_failed += bad
-    state.save(
-        update_fields=[
-            "last_indexed_height",
-            "last_indexed_hash",
-            "events_applied",
-            "events_failed",
-        ]
-    )

@@ -8,8 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chainsync.models import ChainTransaction
-from chainsync.selectors import CONTRACT_ERRORS, chain_tx_verify
+from projects.chain import ChainTx, chain_reader
 from projects.models import Dispute
 from stxworx.errors import ApplicationError
 
@@ -23,12 +22,7 @@ def resolution_attempt_states(*, dispute: Dispute) -> list[dict[str, Any]]:
     of a failed call (from the indexed transaction, else one verify-tx lookup of it; a lookup
     that fails leaves the reason generic)."""
     attempts = list(dispute.resolution_attempts.all())  # Meta ordering: recorded_at, id
-    seen = {
-        tx.tx_id: tx
-        for tx in ChainTransaction.objects.filter(
-            tx_id__in=[a.tx_id for a in attempts], canonical=True
-        )
-    }
+    seen = chain_reader().canonical_txs(a.tx_id for a in attempts)
     out = []
     for attempt in attempts:
         tx = seen.get(attempt.tx_id)
@@ -46,11 +40,11 @@ def resolution_attempt_states(*, dispute: Dispute) -> list[dict[str, Any]]:
     return out
 
 
-def _failure(tx: ChainTransaction) -> str:
+def _failure(tx: ChainTx) -> str:
     if tx.error_code is not None:
         return _named(tx.error_code)
     try:
-        verified = chain_tx_verify(tx_id=tx.tx_id)
+        verified = chain_reader().tx_verify(tx.tx_id)
     except ApplicationError as exc:  # the API is down, or does not know the tx any more
         logger.info("verify-tx of %s for the review page failed: %s", tx.tx_id, exc.message)
         return f"The transaction failed ({tx.status})."
@@ -60,7 +54,7 @@ def _failure(tx: ChainTransaction) -> str:
 
 
 def _named(code: int) -> str:
-    name = CONTRACT_ERRORS.get(code)
+    name = chain_reader().contract_errors.get(code)
     return f"The contract refused the call: {name} (u{code})." if name else f"(err u{code})"
 
 

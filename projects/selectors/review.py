@@ -3,7 +3,7 @@ evidence, one timeline of on-chain events and off-chain actions, and the contrac
 next to the database's, with every disagreement named.
 
 The live state comes from read-only calls (network I/O, short timeouts, never inside a
-transaction) through chainsync's public read path, `chain_project_onchain_read`: get-project,
+transaction) through the chain reader chainsync plugs in (projects.chain): get-project,
 get-milestone and get-dispute at one chain tip, cached until the project's next indexed event
 (60 s at most), stamped with the tip it was read at and the time of the read. An unreachable
 API is reported, not raised: the page still shows everything else."""
@@ -13,14 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chainsync.models import ChainTransaction
-from chainsync.selectors import (
-    ChainApiUnavailable,
-    chain_event_list,
-    chain_project_onchain_read,
-    escrow_contract_id,
-)
 from projects.amounts import TOKEN_DECIMALS, token_amount_text
+from projects.chain import chain_reader
 from projects.models import Dispute, Milestone, Project
 from projects.selectors.disputes import (
     DisputeReview,
@@ -112,12 +106,9 @@ def _entry(at: datetime | None, source: str, kind: str, text: str, **extra: Any)
 def _chain_entries(project: Project) -> list[dict[str, Any]]:
     if project.on_chain_id is None:
         return []
-    events = list(chain_event_list(filters={"project": project.on_chain_id}))
-    times = dict(
-        ChainTransaction.objects.filter(tx_id__in={e.tx_id for e in events}).values_list(
-            "tx_id", "block_time"
-        )
-    )
+    chain = chain_reader()
+    events = chain.project_events(project.on_chain_id)
+    times = chain.block_times(e.tx_id for e in events)
     return [
         _entry(
             times.get(e.tx_id) or e.applied_at,
@@ -219,9 +210,10 @@ def _live_state(project: Project, milestone: Milestone | None, dispute: Dispute)
     if project.on_chain_id is None:
         state["error"] = "The project is not linked to an on-chain escrow."
         return state
+    chain = chain_reader()
     try:
-        read = chain_project_onchain_read(on_chain_id=project.on_chain_id)
-    except ChainApiUnavailable as exc:
+        read = chain.onchain_project(project.on_chain_id)
+    except chain.unavailable as exc:
         state["error"] = exc.message
         return state
     chain_project = read.state
@@ -336,15 +328,10 @@ def dispute_resolution_call(*, dispute: Dispute) -> dict[str, Any]:
     project is not on chain, the sBTC token contract is unknown)."""
     from django.conf import settings
 
-    from chainsync.models import ContractSettings
-
-    project, contract = dispute.project, escrow_contract_id()
+    chain = chain_reader()
+    project, contract = dispute.project, chain.contract_id()
     sbtc = project.token == "sBTC"
-    owner, token = (
-        ContractSettings.objects.filter(contract_id=contract)
-        .values_list("owner", "sbtc_contract")
-        .first()
-    ) or ("", "")
+    owner, token = chain.contract_roles()
     call: dict[str, Any] = {
         "contract": contract,
         "functionName": "admin-resolve-dispute-sbtc" if sbtc else "admin-resolve-dispute-stx",

@@ -6,14 +6,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.utils import timezone
 
 from projects.models import Agreement, Project
 
-if TYPE_CHECKING:
-    from proposals.models import Proposal
+
+class Proposal(Protocol):
+    """What an agreement takes of the accepted proposal (proposals.models.Proposal; the proposals
+    app builds on this one, so it is described here rather than imported)."""
+
+    pk: Any
+    freelancer_address: str
+    cover_letter: str
+    proposed_budget: int
+    proposed_duration: Any
+    portfolio_links: Any
+    created_at: datetime
+
 
 AGREEMENT_VERSION = 1
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.test import override_settings
 
-from chainsync import services
 from chainsync.client import StacksApiClient
+from chainsync.indexer import SyncResult, sync_once
 from chainsync.models import (
     ChainDispute,
     ChainEvent,
@@ -31,8 +31,8 @@ def api_client(hiro: HiroServer) -> StacksApiClient:
     return StacksApiClient(hiro.url, rate_limit=0, max_retries=2, backoff_base=0.01)
 
 
-def sync(api: StacksApiClient) -> services.SyncResult:
-    return services.sync_once(client=api, contract_id=ESCROW_CONTRACT)
+def sync(api: StacksApiClient) -> SyncResult:
+    return sync_once(client=api, contract_id=ESCROW_CONTRACT)
 
 
 def pending_project(

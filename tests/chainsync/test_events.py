@@ -17,7 +17,7 @@ from chainsync.clarity import (
     tuple_,
     uint,
 )
-from chainsync.events import SCHEMAS, MalformedEvent, _field, json_safe, print_parse
+from chainsync.log.events import SCHEMAS, MalformedEvent, _field, json_safe, print_parse
 from tests.chainsync.hiro_server import CLIENT, FREELANCER, events
 
 SBTC = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sbtc-token"

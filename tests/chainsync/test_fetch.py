@@ -6,8 +6,8 @@ import pytest
 
 from chainsync.clarity import string_ascii, tuple_, uint
 from chainsync.client import StacksApiClient
+from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainTransaction, SyncState
-from chainsync.services import chain_fetch
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Print
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +179,7 @@ def test_a_print_whose_call_was_not_listed_is_stored_with_a_lookup(hiro, api):
 
 
 def test_a_print_whose_call_is_not_mined_waits_and_is_not_stranded(hiro, api, monkeypatch):
-    from chainsync.services import fetch as chain_services
+    from chainsync.log import fetch as chain_services
 
     hiro.escrow.create_project_stx(client=CLIENT, freelancer=FREELANCER, milestones=[5_000_000])
     done = hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
@@ -218,7 +218,7 @@ def test_a_print_whose_call_is_not_mined_waits_and_is_not_stranded(hiro, api, mo
 
 
 def test_one_database_follows_one_contract(hiro, api):
-    from chainsync.services import ContractMismatch, contract_followed_check
+    from chainsync.log.state import ContractMismatch, contract_followed_check
 
     fetch(api)
     contract_followed_check(contract_id=ESCROW_CONTRACT)

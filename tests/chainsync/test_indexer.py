@@ -7,9 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from chainsync import services
 from chainsync.clarity import string_ascii, tuple_, uint
+from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject, SyncState
+from chainsync.services.apply import events_apply
 from projects.models import Project
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Print
 from tests.chainsync.scenarios import fund, notes, pending_project, sync
@@ -142,7 +143,7 @@ def test_a_crash_between_batches_loses_nothing_and_applies_nothing_twice(hiro, a
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
     hiro.escrow.release_milestone_stx(client=CLIENT, project_id=1, milestone=1)
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=2)
-    services.chain_fetch(client=api, contract_id=ESCROW_CONTRACT)
+    chain_fetch(client=api, contract_id=ESCROW_CONTRACT)
     from chainsync.services import apply
 
     real = apply.events_batch_apply
@@ -156,11 +157,11 @@ def test_a_crash_between_batches_loses_nothing_and_applies_nothing_twice(hiro, a
 
     monkeypatch.setattr(apply, "events_batch_apply", crash_on_second_batch)
     with pytest.raises(RuntimeError):
-        services.events_apply(contract_id=ESCROW_CONTRACT, batch_size=2)
+        events_apply(contract_id=ESCROW_CONTRACT, batch_size=2)
     assert ChainEvent.objects.filter(state="applied").count() == 2
     monkeypatch.setattr(apply, "events_batch_apply", real)
     # restart
-    services.events_apply(contract_id=ESCROW_CONTRACT, batch_size=2)
+    events_apply(contract_id=ESCROW_CONTRACT, batch_size=2)
     assert ChainEvent.objects.filter(state="applied").count() == 4
     assert notes("payment_released") == [FREELANCER]  # once
     assert SyncState.objects.get(contract_id=ESCROW_CONTRACT).events_applied == 4

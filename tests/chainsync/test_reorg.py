@@ -7,7 +7,8 @@ import dataclasses
 
 import pytest
 
-from chainsync import reorg, services
+from chainsync.log import tail as reorg
+from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainProject, ChainTransaction, ContractSettings, SyncState
 from tests.chainsync.hiro_server import (
     CLIENT,
@@ -171,9 +172,9 @@ def test_a_crash_between_the_tail_check_and_the_settle_loses_no_rebuild(hiro, ap
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
     sync(api)
     hiro.chain.fork(1, [])
-    from chainsync.services import poll
+    from chainsync import indexer as poll
 
-    real = services.chain_fetch
+    real = chain_fetch
 
     def crash(**kwargs):
         raise RuntimeError("power cut")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync import rebuild
 from chainsync.clarity import uint
+from chainsync.handlers import rebuild
 from chainsync.models import ChainEvent, ChainTransaction
 from notifications.models import Notification
 from projects.models import Dispute, Project

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chainsync.client import StacksApiError, chainsync_settings, stacks_api_client
-from chainsync.rebuild import chain_resync
+from chainsync.handlers.rebuild import chain_resync
 
 
 class Command(BaseCommand):

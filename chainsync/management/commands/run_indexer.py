@@ -8,22 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, InterfaceError
 
 from chainsync.client import StacksApiError, chainsync_settings, stacks_api_client
-from chainsync.leader import (
-    Lease,
-    LeasedSession,
-    LeaseLost,
-    Poller,
-    leader_get,
-    leader_holder_new,
-    leader_ttl,
-)
-from chainsync.services import (
-    ContractMismatch,
-    SyncResult,
-    contract_followed_check,
-    sync_failure_record,
-    sync_once,
-)
+from chainsync.indexer import Poller, SyncResult, sync_once
+from chainsync.lease import Lease, LeaseLost, leader_get, leader_holder_new, leader_ttl
+from chainsync.log.state import ContractMismatch, contract_followed_check, sync_failure_record
 
 logger = logging.getLogger("chainsync.indexer")
 
@@ -67,7 +54,7 @@ class Command(BaseCommand):
             _release(lease)
 
     def _follow(self, lease: Lease, *, poll_seconds: float) -> None:
-        client = stacks_api_client(session=LeasedSession(lease))
+        client = stacks_api_client()
         poller = Poller(client=client, lease=lease, poll_seconds=poll_seconds, report=self._report)
         while True:
             time.sleep(poller.turn())
@@ -79,9 +66,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{lease.contract_id}: {leader} leads (lease until {until}); {then}")
             if not force:
                 return
-        client = stacks_api_client(session=LeasedSession(lease) if lease.held else None)
+        client = stacks_api_client()
+        keep = lease.keep if lease.held else (lambda: None)
         try:
-            self._report(sync_once(client=client, contract_id=lease.contract_id))
+            self._report(sync_once(client=client, contract_id=lease.contract_id, between=keep))
         except StacksApiError as exc:
             sync_failure_record(contract_id=lease.contract_id, error=str(exc))
             raise CommandError(f"the Stacks API failed: {exc}") from exc

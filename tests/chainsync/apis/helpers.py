@@ -3,7 +3,7 @@ down, and the projects the tests fund."""
 
 from __future__ import annotations
 
-from chainsync import services
+from chainsync.indexer import SyncResult
 from projects.models import Project
 from tests.chainsync import scenarios
 from tests.chainsync.hiro_server import CLIENT, FREELANCER, STX, HiroServer
@@ -41,7 +41,7 @@ EVENT_KEYS = {
 }
 
 
-def sync(hiro: HiroServer) -> services.SyncResult:
+def sync(hiro: HiroServer) -> SyncResult:
     return scenarios.sync(scenarios.api_client(hiro))
 
 

@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from chainsync import services
 from chainsync.client import StacksApiClient
+from chainsync.log.fetch import chain_fetch
+from chainsync.log.state import sync_failure_record
 from chainsync.models import SyncState
 from tests.chainsync.apis.helpers import on_chain_only, sync, verify
 from tests.chainsync.hiro_server import ESCROW_CONTRACT
@@ -67,9 +68,7 @@ def test_sync_status_of_an_indexer_that_lags(chain, anon):
     created = chain.chain.tip.height
     chain.chain.advance(40)
     # fetched, but the new project's amounts are unknown: its event waits
-    services.chain_fetch(
-        client=StacksApiClient(chain.url, rate_limit=0), contract_id=ESCROW_CONTRACT
-    )
+    chain_fetch(client=StacksApiClient(chain.url, rate_limit=0), contract_id=ESCROW_CONTRACT)
     SyncState.objects.update(last_success_at=timezone.now())
     body = status(anon)
     assert (body["lastIndexedBlock"], body["lag"]) == (created - 1, 41)
@@ -82,7 +81,7 @@ def test_sync_status_of_an_indexer_that_stopped_or_fails(chain, anon, settings):
     assert status(anon)["healthy"] is False
     SyncState.objects.update(last_success_at=timezone.now())
     assert status(anon)["healthy"] is True
-    services.sync_failure_record(contract_id=ESCROW_CONTRACT, error="contract_logs: HTTP 500")
+    sync_failure_record(contract_id=ESCROW_CONTRACT, error="contract_logs: HTTP 500")
     body = status(anon)
     assert body["lastError"] == "contract_logs: HTTP 500"
 
@@ -90,9 +89,7 @@ def test_sync_status_of_an_indexer_that_stopped_or_fails(chain, anon, settings):
 def test_sync_status_lag_threshold_is_a_setting(chain, anon, settings):
     on_chain_only(chain)
     chain.chain.advance(5)
-    services.chain_fetch(
-        client=StacksApiClient(chain.url, rate_limit=0), contract_id=ESCROW_CONTRACT
-    )
+    chain_fetch(client=StacksApiClient(chain.url, rate_limit=0), contract_id=ESCROW_CONTRACT)
     SyncState.objects.update(last_success_at=timezone.now())
     assert status(anon)["lag"] == 6 and status(anon)["healthy"] is True
     settings.CHAINSYNC = {**settings.CHAINSYNC, "MAX_LAG_BLOCKS": 6}

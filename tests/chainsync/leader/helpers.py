@@ -1,5 +1,5 @@
 """What the leadership tests share: the lease row, a lapsed lease, a hand-moved clock, a client
-whose requests renew a lease."""
+of the loopback API (the lease is renewed by the indexer between phases, not by the client)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from datetime import timedelta
 from django.utils import timezone
 
 from chainsync.client import StacksApiClient
-from chainsync.leader import Lease, LeasedSession
 from chainsync.models import SyncState
 from tests.chainsync.hiro_server import ESCROW_CONTRACT, HiroServer
 
@@ -42,10 +41,8 @@ class Clock:
         return self.now
 
 
-def leased_client(hiro: HiroServer, lease: Lease) -> StacksApiClient:
-    return StacksApiClient(
-        hiro.url, rate_limit=0, max_retries=0, backoff_base=0.01, session=LeasedSession(lease)
-    )
+def api_client(hiro: HiroServer) -> StacksApiClient:
+    return StacksApiClient(hiro.url, rate_limit=0, max_retries=0, backoff_base=0.01)
 
 
 def wait_for(condition: Callable[[], object], seconds: float = 20.0) -> None:

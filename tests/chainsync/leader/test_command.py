@@ -15,8 +15,8 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 
-from chainsync import services
-from chainsync.leader import leader_acquire, leader_get
+from chainsync.indexer import sync_once
+from chainsync.lease import leader_acquire, leader_get
 from chainsync.management.commands import run_indexer as run_indexer_command
 from projects.models import Project
 from tests.chainsync.leader.helpers import CONTRACT, lease_row, wait_for
@@ -48,11 +48,11 @@ def test_run_indexer_once_takes_the_lease_syncs_and_releases_it(
     fund(hiro, pending_project())
     leaders: list[str] = []
 
-    def sync_once(**kwargs):
+    def watched(**kwargs):
         leaders.append(leader_get(contract_id=CONTRACT)[0])
-        return services.sync_once(**kwargs)
+        return sync_once(**kwargs)
 
-    monkeypatch.setattr(run_indexer_command, "sync_once", sync_once)
+    monkeypatch.setattr(run_indexer_command, "sync_once", watched)
     run_indexer("--once", "--holder", "me")
     assert Project.objects.get().status == "active"
     assert leaders == ["me"] and leader_get(contract_id=CONTRACT) == ("", None)

@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from chainsync.leader import (
+from chainsync.lease import (
     Lease,
     LeaseLost,
     leader_acquire,

@@ -1,5 +1,6 @@
-"""The poll loop under a lease: a follower sends nothing, a leader that lost its lease stops,
-a long poll keeps it, a failing API is backed off."""
+"""The poll loop under a lease: a follower sends nothing, a leader that lost its lease stops
+(at the next phase of its poll), a long poll keeps it (renewed between phases), a failing API
+is backed off."""
 
 from __future__ import annotations
 
@@ -9,18 +10,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chainsync import services
 from chainsync.client import StacksApiClient
-from chainsync.leader import Lease, LeasedSession, LeaseLost, Poller, leader_acquire
+from chainsync.indexer import Poller, sync_once
+from chainsync.lease import Lease, LeaseLost, leader_acquire
 from chainsync.models import ChainMilestone, SyncState
 from projects.models import Project
 from tests.chainsync.hiro_server import FREELANCER
 from tests.chainsync.leader.helpers import (
     CONTRACT,
     Clock,
+    api_client,
     lapse,
     lease_row,
-    leased_client,
     seconds_left,
 )
 from tests.chainsync.scenarios import fund, pending_project
@@ -33,7 +34,7 @@ def test_a_follower_sends_no_request_and_says_once_whom_it_waits_for(hiro, caplo
     fund(hiro, pending_project())
     leader_acquire(contract_id=CONTRACT, holder="b", ttl=30)
     lease = Lease(contract_id=CONTRACT, holder="a", ttl=30)
-    poller = Poller(client=leased_client(hiro, lease), lease=lease, poll_seconds=7)
+    poller = Poller(client=api_client(hiro), lease=lease, poll_seconds=7)
     with caplog.at_level(logging.INFO, logger="chainsync.indexer"):
         waits = [poller.turn() for _ in range(3)]
     assert waits == [7, 7, 7]
@@ -48,7 +49,7 @@ def test_a_leader_that_lost_its_lease_stops_before_its_next_sync(hiro):
     project = pending_project()
     fund(hiro, project)
     lease = Lease(contract_id=CONTRACT, holder="a", ttl=30)
-    poller = Poller(client=leased_client(hiro, lease), lease=lease, poll_seconds=7)
+    poller = Poller(client=api_client(hiro), lease=lease, poll_seconds=7)
     poller.turn()
     assert Project.objects.get().status == "active" and lease_row().leader == "a"
     sent = len(hiro.requests)
@@ -67,13 +68,13 @@ def test_a_leader_that_lost_its_lease_mid_poll_sends_no_further_request(hiro):
     fund(hiro, pending_project())
     clock = Clock()
     lease = Lease(contract_id=CONTRACT, holder="a", ttl=30, clock=clock)
-    client = leased_client(hiro, lease)
+    client = api_client(hiro)
     lease.acquire()
     lapse()
     leader_acquire(contract_id=CONTRACT, holder="b", ttl=30)
     clock.now += 31  # "a" was paused past the TTL in the middle of its poll
     with pytest.raises(LeaseLost):
-        services.sync_once(client=client, contract_id=CONTRACT)
+        sync_once(client=client, contract_id=CONTRACT, between=lease.keep)
     assert hiro.requests == [] and lease_row().leader == "b"
 
 
@@ -89,7 +90,7 @@ def test_a_long_poll_keeps_its_lease(hiro):
         clock.now += 11  # each request takes over a third of the TTL
 
     hiro.before_request.append(slow_request)
-    services.sync_once(client=leased_client(hiro, lease), contract_id=CONTRACT)
+    sync_once(client=api_client(hiro), contract_id=CONTRACT, between=lease.keep)
     assert lease_row().leader == "a" and 25 < seconds_left() <= 30
     assert Project.objects.get().status == "active"
 
@@ -97,7 +98,7 @@ def test_a_long_poll_keeps_its_lease(hiro):
 @pytest.mark.django_db
 def test_a_leader_backs_off_while_the_api_fails():
     lease = Lease(contract_id=CONTRACT, holder="a", ttl=30)
-    client = StacksApiClient("http://127.0.0.1:9", max_retries=0, session=LeasedSession(lease))
+    client = StacksApiClient("http://127.0.0.1:9", max_retries=0)
     poller = Poller(client=client, lease=lease, poll_seconds=10)
     assert [poller.turn(), poller.turn(), poller.turn()] == [20, 40, 80]
     assert lease_row().last_error and lease_row().leader == "a"

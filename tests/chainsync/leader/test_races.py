@@ -11,15 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 
-from chainsync import services
 from chainsync.client import StacksApiClient
-from chainsync.leader import Lease, Poller, leader_acquire
+from chainsync.indexer import Poller
+from chainsync.lease import Lease, leader_acquire
+from chainsync.log.amounts import creation_args_fetch
+from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainMilestone, SyncState
+from chainsync.services import apply as apply_module
+from chainsync.services.apply import ApplyResult, events_apply
 from notifications.models import Notification
 from tests.chainsync.hiro_server import FREELANCER
-from tests.chainsync.leader.helpers import CONTRACT, lease_row, leased_client, wait_for
+from tests.chainsync.leader.helpers import CONTRACT, api_client, lease_row, wait_for
 from tests.chainsync.scenarios import fund, pending_project
 
 # --- races, with real threads (run on PostgreSQL as well as SQLite) ------------------------
@@ -86,7 +90,7 @@ def test_when_the_leader_dies_the_other_takes_over_after_the_ttl(hiro, caplog):
     def indexer(name: str) -> Callable[[], None]:
         def work() -> None:
             lease = Lease(contract_id=CONTRACT, holder=name, ttl=ttl)
-            client = leased_client(hiro, lease)
+            client = api_client(hiro)
             poller = Poller(client=client, lease=lease, poll_seconds=poll)
             barrier.wait()
             while not stopped[name].is_set():
@@ -135,27 +139,35 @@ def test_when_the_leader_dies_the_other_takes_over_after_the_ttl(hiro, caplog):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_second_applier_waits_for_the_first_and_applies_nothing_twice(hiro):
+def test_a_second_applier_waits_for_the_first_and_applies_nothing_twice(hiro, monkeypatch):
     # given: two pending events
     fund(hiro, pending_project())
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
     api = StacksApiClient(hiro.url, rate_limit=0)
-    services.chain_fetch(client=api, contract_id=CONTRACT)
-    services.creation_args_fetch(client=api, contract_id=CONTRACT)
+    chain_fetch(client=api, contract_id=CONTRACT)
+    creation_args_fetch(client=api, contract_id=CONTRACT)
     assert ChainEvent.objects.filter(state="pending").count() == 2
     first_applied, first_may_commit = threading.Event(), threading.Event()
-    results: dict[str, services.ApplyResult] = {}
+    results: dict[str, ApplyResult] = {}
     errors: list[BaseException] = []
 
-    def first() -> None:
-        # an applier whose batch has not committed yet
-        with transaction.atomic():
-            results["first"] = services.events_apply(contract_id=CONTRACT)
+    holder = threading.local()
+    advance = apply_module.state_advance
+
+    def held_advance(*args, **kwargs) -> None:
+        advance(*args, **kwargs)
+        if getattr(holder, "first", False):  # the first applier's batch, not committed yet
             first_applied.set()
             first_may_commit.wait(20)
 
+    monkeypatch.setattr(apply_module, "state_advance", held_advance)
+
+    def first() -> None:
+        holder.first = True
+        results["first"] = events_apply(contract_id=CONTRACT)
+
     def second() -> None:
-        results["second"] = services.events_apply(contract_id=CONTRACT)
+        results["second"] = events_apply(contract_id=CONTRACT)
 
     # when: a second applier starts while the first holds its batch
     one = in_thread(first, errors)
@@ -181,9 +193,9 @@ def test_a_second_applier_waits_for_the_first_and_applies_nothing_twice(hiro):
 def test_an_unexpected_failure_backs_off_and_does_not_stop_the_loop(hiro, monkeypatch):
     """The indexer runs beside the server under one supervisor: a bug in a poll must not end
     the process (it would stop the web server with it)."""
-    from chainsync import leader as leader_module
+    from chainsync import indexer as leader_module
 
-    lease = leader_module.Lease(contract_id=CONTRACT, holder="h:1:a", ttl=60)
+    lease = Lease(contract_id=CONTRACT, holder="h:1:a", ttl=60)
     poller = leader_module.Poller(
         client=StacksApiClient(hiro.url, rate_limit=0), lease=lease, poll_seconds=1
     )

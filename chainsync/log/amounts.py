@@ -9,16 +9,27 @@ import bisect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chainsync.bulk import CHUNK, values_update
+from chainsync.clarity import clarity_decode
 from chainsync.client import StacksApiClient
-from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction
-from chainsync.projection import (
-    MAX_SLOTS,
-    create_args_amounts,
-    milestone_fees,
-    settings_get,
-)
+from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction, ContractSettings
 from projects.models import Milestone, Project
+from stxworx.sql import CHUNK, values_update
+
+FEE_DENOMINATOR = 10_000
+MAX_SLOTS = 4
+# The contract's fee rate (basis points) until a fee-rate-updated changes it.
+INITIAL_FEE_RATE = ContractSettings._meta.get_field("fee_rate").get_default()
+
+
+def create_args_amounts(function_args: list[str] | None) -> list[int] | None:
+    """m1..m4 from a stored create-project call's arguments (freelancer, m1, m2, m3, m4)."""
+    if not function_args or len(function_args) < 1 + MAX_SLOTS:
+        return None
+    return [int(clarity_decode(arg).value) for arg in function_args[1 : 1 + MAX_SLOTS]]
+
+
+def milestone_fees(gross: list[int], fee_rate: int) -> list[int]:
+    return [m * fee_rate // FEE_DENOMINATOR for m in gross]
 
 
 def offchain_gross(
@@ -58,21 +69,37 @@ def offchain_amounts(tx_ids: Iterable[str]) -> dict[str, list[int]]:
 
 
 class FeeRates:
-    """The fee rate in force at each pending event: set by the last pending fee-rate-updated
-    before it in chain order, else by the applied settings."""
+    """The fee rate in force at a place in chain order, the one place it is worked out (the apply,
+    the look-ups and the split check ask it): set by the last canonical fee-rate-updated before
+    that place which did not fail (applied, or pending and so applied before it), else the
+    contract's initial rate. One query, at the first question."""
 
-    def __init__(self, contract_id: str) -> None:
-        rows = ChainEvent.objects.filter(
-            event_name="fee-rate-updated", state=ChainEvent.State.PENDING, canonical=True
-        ).order_by(*CHAIN_ORDER)
-        changes = rows.values_list("block_height", "tx_index", "payload")
-        self.places = [(height, index) for height, index, _ in changes]
-        self.rates = [int(payload["new-rate"]) for _, _, payload in changes]
-        self.applied = settings_get(contract_id).fee_rate
+    def __init__(self) -> None:
+        self.places: list[tuple[int, int]] | None = None
+        self.rates: list[int] = []
 
-    def at(self, event: ChainEvent) -> int:
-        i = bisect.bisect_left(self.places, (event.block_height, event.tx_index))
-        return self.rates[i - 1] if i else self.applied
+    def _load(self) -> list[tuple[int, int]]:
+        rows = (
+            ChainEvent.objects.filter(event_name="fee-rate-updated", canonical=True)
+            .exclude(state=ChainEvent.State.FAILED)
+            .order_by(*CHAIN_ORDER)
+            .values_list("block_height", "tx_index", "payload")
+        )
+        self.rates = [int(payload["new-rate"]) for _, _, payload in rows]
+        return [(height, index) for height, index, _ in rows]
+
+    def at(self, block_height: int, tx_index: int) -> int:
+        if self.places is None:
+            self.places = self._load()
+        i = bisect.bisect_left(self.places, (block_height, tx_index))
+        return self.rates[i - 1] if i else INITIAL_FEE_RATE
+
+
+def fee_rate_in_force(tx_id: str) -> int:
+    """The fee rate the contract applied to the call `tx_id` (FeeRates at its place)."""
+    place = ChainEvent.objects.filter(tx_id=tx_id).values_list("block_height", "tx_index")
+    found = place.first()
+    return FeeRates().at(*found) if found else INITIAL_FEE_RATE
 
 
 def creation_args_fetch(*, client: StacksApiClient, contract_id: str) -> int:
@@ -80,7 +107,7 @@ def creation_args_fetch(*, client: StacksApiClient, contract_id: str) -> int:
     gives: one transaction request each, stored a chunk at a time. Reads the pending events in
     chunks, so memory stays flat. Returns how many were fetched."""
     fetched, after = 0, 0
-    rates = FeeRates(contract_id)
+    rates = FeeRates()
     while True:
         chunk = list(
             ChainEvent.objects.filter(
@@ -107,7 +134,8 @@ def _unknown(events: list[ChainEvent], rates: FeeRates) -> list[str]:
     return [
         e.tx_id
         for e in rest
-        if offchain_gross(offchain.get(e.tx_id), e.payload, rates.at(e)) is None
+        if offchain_gross(offchain.get(e.tx_id), e.payload, rates.at(e.block_height, e.tx_index))
+        is None
     ]
 
 

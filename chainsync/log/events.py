@@ -1,11 +1,16 @@
 """The contract's print events (CONTRACT.md "Print events"): names, field types, and one parser
-that turns a print's Clarity value into a checked record, or says precisely what is wrong."""
+that turns a print's Clarity value into a checked record, or says precisely what is wrong; what a
+stored ChainEvent row holds of a print (its content, its place), and the writes of its state,
+each one a move of ChainEvent.State's transition table (EVENT_STATE_MOVES)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
+
+from django.db.models import QuerySet
 
 from chainsync.clarity import (
     Bool,
@@ -18,6 +23,8 @@ from chainsync.clarity import (
     clarity_decode,
     json_int,
 )
+from chainsync.models import EVENT_STATE_MOVES, ChainEvent, ChainTransaction
+from stxworx.sql import pks_update
 
 UINT, PRINCIPAL, BOOL, TOKEN = "uint", "principal", "bool", "token"
 
@@ -141,3 +148,88 @@ def print_parse(raw_hex: str) -> PrintEvent:
 def json_safe(fields: dict[str, Any]) -> dict[str, Any]:
     """Integers beyond what a JSON number holds exactly become decimal strings (u128 amounts)."""
     return {key: json_int(value) if type(value) is int else value for key, value in fields.items()}
+
+
+# --- a stored print: its content and its place ------------------------------------------------
+
+EVENT_PLACE_FIELDS = [  # what event_placed sets
+    "canonical",
+    "block_height",
+    "block_hash",
+    "burn_block_height",
+    "tx_index",
+    "sender",
+    "function_name",
+]
+EVENT_CONTENT_FIELDS = ["raw_hex", "state", "error", "event_name", "payload", "project_id"]
+
+
+class Place(NamedTuple):
+    """Where a stored call sits (what `event_placed` reads of it)."""
+
+    block_height: int
+    block_hash: str
+    burn_block_height: int
+    tx_index: int
+    sender: str
+    function_name: str
+
+
+def event_content(raw_hex: str) -> tuple[Any, ...]:
+    """EVENT_CONTENT_FIELDS of a print: its hex and what it says, pending; or failed with the
+    reason when malformed."""
+    try:
+        parsed = print_parse(raw_hex)
+    except MalformedEvent as exc:
+        return (raw_hex, ChainEvent.State.FAILED, str(exc), "", {}, None)
+    payload = json_safe(parsed.fields)
+    return (raw_hex, ChainEvent.State.PENDING, "", parsed.name, payload, parsed.project_id)
+
+
+def event_content_set(event: ChainEvent, raw_hex: str) -> ChainEvent:
+    """The print's hex and what it says: pending, or failed with the reason when malformed."""
+    for name, value in zip(EVENT_CONTENT_FIELDS, event_content(raw_hex), strict=True):
+        setattr(event, name, value)
+    return event
+
+
+def event_placed(event: ChainEvent, tx: ChainTransaction | Place) -> ChainEvent:
+    """The event, canonical, at its call's place in the chain."""
+    event.canonical = True
+    event.block_height, event.block_hash = tx.block_height, tx.block_hash
+    event.burn_block_height, event.tx_index = tx.burn_block_height, tx.tx_index
+    event.sender, event.function_name = tx.sender, tx.function_name
+    return event
+
+
+# --- state moves ------------------------------------------------------------------------------
+
+PENDING = ChainEvent.State.PENDING
+
+
+def event_states_save(done: Sequence[Any]) -> int:
+    """Save the states the apply set on pending events (applied or failed, the moves out of
+    pending): one UPDATE per distinct (state, error), so usually one. Returns how many were
+    applied. Raises ValueError for a state pending cannot move to."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for event in done:
+        if not PENDING.can_become(event.state):
+            raise ValueError(f"an event cannot move from pending to {event.state}")
+        groups.setdefault((event.state, event.error), []).append(event.pk)
+    at = done[0].applied_at if done else None
+    for (state, error), pks in groups.items():
+        pks_update(ChainEvent, pks, state=state, error=error, applied_at=at)
+    return sum(e.state == ChainEvent.State.APPLIED for e in done)
+
+
+def events_requeue(rows: QuerySet[ChainEvent], *, keep_applied_at: bool = False) -> int:
+    """Move `rows` back to pending, error cleared: the rebuild's replay (every state may move
+    there, and pending ones start afresh too), or, with `keep_applied_at`, events a fork took out
+    of the projection (those not pending yet; when they had been applied stays recorded).
+    Returns how many rows were written."""
+    if keep_applied_at:
+        return rows.exclude(state=PENDING).update(state=PENDING, error="")
+    return rows.update(state=PENDING, error="", applied_at=None)
+
+
+assert all(PENDING in EVENT_STATE_MOVES[s] for s in EVENT_STATE_MOVES if s != PENDING)

@@ -13,7 +13,7 @@ default 6) separate its block from the chain tip, and provisional before. Each p
    the replacement blocks. What changed is kept in the sync state (`reorg_due`).
 2. chain_fetch stores the new rows.
 3. After it, `reorg_settle` rebuilds every project whose history changed from the canonical log
-   (chainsync.rebuild), with the usual news for events never applied before, and tells the
+   (chainsync.handlers.rebuild), with the usual news for events never applied before, and tells the
    parties of linked projects where something they saw was undone (chain_reorg).
 
 A fork deeper than the provisional window is not seen here: verify_sync (and its schedule)
@@ -22,13 +22,10 @@ reconciles the projection with the contract's state for that, through `chain_rep
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 
-from chainsync import rebuild, record, services
 from chainsync.client import (
     Block,
     StacksApiBadResponse,
@@ -37,12 +34,9 @@ from chainsync.client import (
     StacksApiNotFound,
     Transaction,
 )
+from chainsync.conf import confirmations_required
+from chainsync.log import forks
 from chainsync.models import ChainTransaction, SyncState
-from chainsync.selectors.common import confirmations_required
-from notifications.events import project_link
-from notifications.models import Notification
-from notifications.services import NotificationDraft, notifications_create
-from projects.models import Project
 
 
 def is_final(block_height: int, tip_height: int) -> bool:
@@ -65,7 +59,7 @@ def provisional_tail_check(*, client: StacksApiClient, contract_id: str) -> Tail
     """Check the provisional tail (against the tip of the last poll, which only widens the
     window): the heights the contract's newest transactions vouch for (`_vouched`, one request),
     then a block request for each other height; look up every orphaned tx still waiting, and
-    record what was seen (record.fork_record). Network first, then one short transaction, only
+    record what was seen (forks.fork_record). Network first, then one short transaction, only
     when something changed. Raises StacksApiError."""
     stored = _provisional_txs(_tip_floor(contract_id))
     vouched = _vouched(client, contract_id, stored) if stored else set()
@@ -74,10 +68,10 @@ def provisional_tail_check(*, client: StacksApiClient, contract_id: str) -> Tail
     for height in sorted(stored.keys() - vouched, reverse=True):
         blocks[height] = _block_at(client, height)
         orphaned += _orphaned_in(blocks[height], stored[height])
-    watched = sorted({*orphaned, *(tx.tx_id for tx in record.orphans_watched())})
+    watched = sorted({*orphaned, *(tx.tx_id for tx in forks.orphans_watched())})
     sightings = [_sighting(client, contract_id, tx_id, blocks) for tx_id in watched]
-    if orphaned or any(s.status != record.ORPHANED for s in sightings):
-        record.fork_record(contract_id=contract_id, orphaned=orphaned, sightings=sightings)
+    if orphaned or any(s.status != forks.ORPHANED for s in sightings):
+        forks.fork_record(contract_id=contract_id, orphaned=orphaned, sightings=sightings)
     readmitted = tuple(s.tx_id for s in sightings if s.mined is not None)
     return TailCheck(len(stored), tuple(orphaned), readmitted, len(blocks))
 
@@ -147,20 +141,20 @@ def _orphaned_in(block: Block | None, txs: dict[str, str]) -> list[str]:
 
 def _sighting(
     client: StacksApiClient, contract_id: str, tx_id: str, blocks: dict[int, Block | None]
-) -> record.Sighting:
+) -> forks.Sighting:
     """Where an orphaned tx is now: one lookup (v1, the route that lists its prints; v3 when v1
     is gone, keeping the stored prints), plus a block request for the index hash v1 lacks."""
     try:
         found, prints = _lookup(client, contract_id, tx_id)
     except StacksApiNotFound:
-        return record.Sighting(tx_id, record.ORPHANED, None)
+        return forks.Sighting(tx_id, forks.ORPHANED, None)
     if not (found.mined and found.canonical):
         dropped = found.status.startswith("dropped")
-        return record.Sighting(tx_id, found.status if dropped else record.ORPHANED, None)
+        return forks.Sighting(tx_id, found.status if dropped else forks.ORPHANED, None)
     index_hash = found.index_block_hash or _index_hash(client, found, blocks)
     if index_hash is None:
-        return record.Sighting(tx_id, record.ORPHANED, None)  # forked again meanwhile
-    mined = record.Mined(
+        return forks.Sighting(tx_id, forks.ORPHANED, None)  # forked again meanwhile
+    mined = forks.Mined(
         found.block_height or 0,
         found.block_hash or "",
         index_hash,
@@ -168,7 +162,7 @@ def _sighting(
         found.tx_index or 0,
         found.block_time,
     )
-    return record.Sighting(tx_id, found.status, mined, prints, found.result_hex)
+    return forks.Sighting(tx_id, found.status, mined, prints, found.result_hex)
 
 
 def _lookup(
@@ -195,103 +189,3 @@ def _index_hash(
         blocks[height] = _block_at(client, height)
     block = blocks[height]
     return block.index_block_hash if block and block.hash == found.block_hash else None
-
-
-# --- after the fetch: rebuild, notify ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReorgResult:
-    undone: tuple[int, ...]  # on-chain projects where something applied was undone
-    rebuilt: tuple[int, ...] | None  # on-chain projects rebuilt; None: everything
-    notified: int  # chain_reorg notifications sent
-
-
-SETTLED = ReorgResult((), (), 0)
-
-
-def reorg_settle(*, contract_id: str, notify: bool = True) -> ReorgResult:
-    """After chain_fetch, settle what the tail check recorded (`changes_settle`). One query when
-    nothing is due; otherwise one transaction. No network."""
-    due = SyncState.objects.filter(contract_id=contract_id).values_list("reorg_due", flat=True)
-    if not any(due):
-        return SETTLED
-    with transaction.atomic():
-        return changes_settle(contract_id=contract_id, changes=record.Changes(), notify=notify)
-
-
-def changes_settle(*, contract_id: str, changes: record.Changes, notify: bool) -> ReorgResult:
-    """Rebuild the projects whose history changed (`changes`, what is due in the sync state, and
-    projects holding an undone event): all of them when the contract's own events changed or
-    one is pending that a partial rebuild could not place. Events never applied before bring
-    their usual news; with `notify`, both parties of each off-chain project linked to a project
-    where an applied event was undone get chain_reorg. Clears what was due. Runs in the
-    caller's transaction."""
-    state = services.sync_state_lock(contract_id=contract_id)
-    changes.update(record.due_of(state))
-    changes.undone |= record.undone_marked()
-    scope = changes.touched | changes.undone
-    result = _settle(contract_id, scope, changes.undone, notify) if scope else SETTLED
-    state.reorg_due = {}
-    state.save(update_fields=["reorg_due"])
-    return result
-
-
-def _settle(
-    contract_id: str, scope: set[int | None], undone: set[int | None], notify: bool
-) -> ReorgResult:
-    full = record.CONTRACT in scope or record.contract_events_pending()
-    undone_ids = sorted(i for i in undone if i is not None)
-    linked = _linked(undone_ids)
-    rebuild.projection_rebuild(
-        contract_id=contract_id, on_chain_ids=None if full else scope, notify_new=notify
-    )
-    notified = _reorg_notify(linked) if notify else 0
-    rebuild.cursor_repair(contract_id=contract_id)
-    rebuilt = None if full else tuple(sorted(i for i in scope if i is not None))
-    return ReorgResult(tuple(undone_ids), rebuilt, notified)
-
-
-def chain_repair(
-    *, client: StacksApiClient, contract_id: str, on_chain_ids: Collection[int], notify: bool = True
-) -> ReorgResult:
-    """Read the contract's whole history again, make the record match it, and rebuild
-    `on_chain_ids` and every project whose record that changed (verify_sync --fix). Network
-    first (every logs and transactions page), then one transaction. Raises StacksApiError."""
-    snapshot = record.snapshot_fetch(client=client, contract_id=contract_id)
-    with transaction.atomic():
-        changes = record.snapshot_reconcile(snapshot, contract_id=contract_id)
-        changes.touched |= set(on_chain_ids)
-        return changes_settle(contract_id=contract_id, changes=changes, notify=notify)
-
-
-def _linked(on_chain_ids: list[int]) -> list[tuple[Project, int]]:
-    """Off-chain projects linked to these on-chain ones now (before a rebuild changes it)."""
-    if not on_chain_ids:
-        return []
-    rows = Project.objects.filter(
-        Q(on_chain_id__in=on_chain_ids) | Q(chain__on_chain_id__in=on_chain_ids)
-    ).distinct()
-    return [(p, p.on_chain_id) for p in rows.order_by("pk")]
-
-
-def _reorg_notify(linked: list[tuple[Project, int]]) -> int:
-    """chain_reorg to both parties of each project: one INSERT and one push after commit."""
-    drafts = [
-        NotificationDraft(
-            recipient=party,
-            type=Notification.Type.CHAIN_REORG,
-            project_id=project.pk,
-            message=(
-                f"“{project.title}”: a chain reorganisation undid part of its on-chain "
-                "history. It now shows what the chain holds."
-            ),
-            link=project_link(project.pk),
-            payload={"onChainId": on_chain_id},
-        )
-        for project, on_chain_id in linked
-        for party in dict.fromkeys(
-            p for p in (project.client_address, project.freelancer_address) if p
-        )
-    ]
-    return len(notifications_create(drafts=drafts))

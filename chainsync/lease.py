@@ -9,13 +9,13 @@ What the lease has to guarantee, and what it need not: the sync is crash-safe on
 stored page and every applied batch commits with its cursor, and `events_apply` locks the sync
 state in each batch), so two pollers at once would corrupt nothing. The lease saves the duplicate
 API work, which the API's rate limit makes dear. A leader keeps it renewed while it works (before
-each poll, and before any API request once a third of the TTL has passed), so a long backfill
-does not lose it; a leader that lost it (paused past the TTL, say) notices at its next renewal,
-before it sends another request, and goes back to following."""
+each poll, and between the poll's phases and the fetch's pages once a third of the TTL has
+passed: chainsync.indexer calls `Lease.keep`), so a long backfill does not lose it; a leader
+that lost it (paused past the TTL, say) notices at its next renewal, before its next phase, and
+goes back to following. The HTTP session knows nothing of it."""
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import socket
@@ -23,19 +23,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-import requests
 from django.db.models import Q
 from django.db.models.functions import Now
 
-from chainsync.client import ApiSession, StacksApiClient, StacksApiError, chainsync_settings
+from chainsync.client import chainsync_settings
 from chainsync.models import SyncState
-from chainsync.services import SyncResult, sync_failure_record, sync_once
 
-logger = logging.getLogger("chainsync.indexer")
 DEFAULT_TTL_SECONDS = 60.0
-MAX_BACKOFF = 300.0
 
 
 class LeaseLost(Exception):
@@ -124,75 +119,3 @@ class Lease:
         if self.held:
             self.renewed_at = None
             leader_release(contract_id=self.contract_id, holder=self.holder)
-
-
-class LeasedSession(ApiSession):
-    """The API client's session while leading: every request keeps the lease first, so a long
-    poll keeps it, and a leader that lost it sends nothing more (LeaseLost ends the poll)."""
-
-    def __init__(self, lease: Lease) -> None:
-        super().__init__()
-        self.trust_env = False  # as the client's own session: no proxies or .netrc credentials
-        self.lease = lease
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        self.lease.keep()
-        return super().request(*args, **kwargs)
-
-
-def _failure_record_quietly(contract_id: str, error: str) -> None:
-    try:
-        sync_failure_record(contract_id=contract_id, error=error)
-    except Exception:  # the database itself may be what failed
-        logger.exception("could not record the indexer's failure")
-
-
-@dataclass
-class Poller:
-    """One replica's indexer loop, a turn at a time: lead and sync once, or follow.
-    `client` sends through a LeasedSession of `lease`."""
-
-    client: StacksApiClient
-    lease: Lease
-    poll_seconds: float
-    report: Callable[[SyncResult], None] = lambda result: None
-    failures: int = 0
-    leader_seen: str = ""  # the leader last logged, so each change is logged once
-
-    def turn(self) -> float:
-        """Renew the lease and sync once, or, while another indexer leads, only look. Returns
-        the seconds to wait before the next turn: the poll interval, or a backoff after an API
-        error (during which the lease may lapse to a replica whose API calls work)."""
-        if not self.lease.acquire():
-            self._follow()
-            return self.poll_seconds
-        self._seen(self.lease.holder, "%s leads the indexer of %s", self.lease.contract_id)
-        try:
-            result = sync_once(client=self.client, contract_id=self.lease.contract_id)
-        except LeaseLost as exc:
-            logger.warning("lost the lease in the middle of a poll: %s", exc)
-            return self.poll_seconds
-        except StacksApiError as exc:
-            self.failures += 1
-            sync_failure_record(contract_id=self.lease.contract_id, error=str(exc))
-            wait = min(MAX_BACKOFF, self.poll_seconds * 2**self.failures)
-            logger.warning("Stacks API unavailable (%s); retrying in %.0f s", exc, wait)
-            return wait
-        except Exception as exc:  # a bug or the database: back off, never take the server down
-            self.failures += 1
-            logger.exception("indexer poll failed")
-            _failure_record_quietly(self.lease.contract_id, f"{type(exc).__name__}: {exc}")
-            return min(MAX_BACKOFF, self.poll_seconds * 2**self.failures)
-        self.failures = 0
-        self.report(result)
-        return self.poll_seconds
-
-    def _follow(self) -> None:
-        leader, until = leader_get(contract_id=self.lease.contract_id)
-        message = "waiting: %s leads the indexer of %s (lease until %s)"
-        self._seen(leader, message, self.lease.contract_id, until)
-
-    def _seen(self, leader: str, message: str, *args: object) -> None:
-        if leader != self.leader_seen:
-            self.leader_seen = leader
-            logger.info(message, leader, *args)
