@@ -5,34 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
-from stxworx.errors import error_body
+from stxworx import views
 
 logger = logging.getLogger("django.request")
 
 
-def is_api(request: HttpRequest) -> bool:
-    return request.path_info.startswith("/api/")
-
-
 def exception_response(request: HttpRequest, exc: Exception) -> JsonResponse:
     """The JSON answer to an exception a view let through (DRF's handler covers its own views;
-    this is for the rest, and for a 500, which Django would show as an HTML page with DEBUG)."""
-    if isinstance(exc, RequestDataTooBig):
-        return JsonResponse(
-            error_body("payload_too_large", "The request body is too large."), status=413
-        )
-    if isinstance(exc, SuspiciousOperation):
-        return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+    this is for the rest, and for a 500, which Django would show as an HTML page with DEBUG):
+    the same answers as the kernel's handler views (handler400/403/404/500)."""
+    if isinstance(exc, SuspiciousOperation):  # RequestDataTooBig among them: a 413
+        return views.bad_request(request, exc)
     if isinstance(exc, PermissionDenied):
-        return JsonResponse(error_body("forbidden", "You may not do this."), status=403)
+        return views.permission_denied(request, exc)
     if isinstance(exc, Http404):
-        return JsonResponse(error_body("not_found", f"Nothing at {request.path}."), status=404)
+        return views.not_found(request, exc)
     logger.error("Internal Server Error: %s", request.path, exc_info=exc)
-    message = "Something went wrong on our side; it has been logged."
-    return JsonResponse(error_body("server_error", message), status=500)
+    return views.server_error(request)
 
 
 class ApiErrorMiddleware:
@@ -46,4 +38,4 @@ class ApiErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        return exception_response(request, exception) if is_api(request) else None
+        return exception_response(request, exception) if views.is_api(request) else None

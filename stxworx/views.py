@@ -15,6 +15,10 @@ from stxworx.errors import error_body
 logger = logging.getLogger(__name__)
 
 
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: 200 while the process is up."""
     return JsonResponse({"status": "ok"})
@@ -66,7 +70,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: JSON under /api/ (a browser session without its CSRF token), Django's
     own page elsewhere (the admin)."""
-    if not request.path_info.startswith("/api/"):
+    if not is_api(request):
         return csrf.csrf_failure(request, reason=reason)
     message = f"CSRF check failed: {reason}" if reason else "CSRF check failed."
     return JsonResponse(error_body("csrf_failed", message), status=403)
