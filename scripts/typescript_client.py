@@ -63,17 +63,17 @@ def node_modules() -> Path:
         if _stamp() != digest:
             # Install scripts are not needed (esbuild ships its binary as an optional package)
             # and some of @stacks/connect's dependencies would try to compile native code.
-            done = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
-                cwd=CLIENT,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"npm ci failed:\n{done.stdout}\n{done.stderr}")
+            flags = ["--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
+            _run("npm ci", [npm, "ci", *flags])
             STAMP.write_text(digest)
     return NODE_MODULES
+
+
+def _run(what: str, args: list[str]) -> None:
+    """Run a node tool in the client's folder; its output only when it fails."""
+    done = subprocess.run(args, cwd=CLIENT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stdout}\n{done.stderr}")
 
 
 def _stamp() -> str | None:
@@ -93,15 +93,10 @@ def types_for(schema: bytes) -> bytes:
     with tempfile.TemporaryDirectory(prefix="stxworx-client-") as tmp:
         source, out = Path(tmp) / "openapi.yaml", Path(tmp) / "schema.ts"
         source.write_bytes(schema)
-        done = subprocess.run(
+        _run(
+            "openapi-typescript",
             [str(tool), str(source), "--output", str(out), *OPENAPI_TYPESCRIPT_ARGS],
-            cwd=CLIENT,
-            capture_output=True,
-            text=True,
-            check=False,
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"openapi-typescript failed:\n{done.stdout}\n{done.stderr}")
         return out.read_bytes()
 
 
