@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chainsync.clarity import clarity_to_python, uint
 from chainsync.client import StacksApiClient
+from chainsync.codec import clarity_to_python, uint
 from chainsync.log.amounts import MAX_SLOTS
 from chainsync.models import ChainDispute, ChainMilestone, ChainProject
 

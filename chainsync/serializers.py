@@ -12,7 +12,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chainsync.clarity import JSON_SAFE_INT, json_int
+from chainsync.codec import JSON_SAFE_INT, json_int
 from chainsync.log.events import SCHEMAS
 from chainsync.models import ChainDispute, ChainEvent
 from projects.serializers import BlankAsNull

@@ -6,7 +6,7 @@ import itertools
 import factory
 
 from accounts.models import User
-from chainsync.c32 import TESTNET_SINGLE_SIG, address_from_hash160
+from chainsync.codec.c32 import TESTNET_SINGLE_SIG, address_from_hash160
 from projects.models import Milestone, Project, Review
 from proposals.models import Proposal
 

@@ -145,8 +145,7 @@ def _split_install(client: Any, totals: Counter[str]) -> None:
 
 def _memos_clear() -> None:
     """Forget what the codec remembers, so every replay decodes as the first walk did."""
-    from chainsync import c32
-    from chainsync.clarity import decode, fast
+    from chainsync.codec import c32, decode, fast
 
     decode._RECENT.clear()
     fast._NAMES.clear()

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from chainsync.clarity import ClarityValue, to_hex
 from chainsync.client.checks import (
     _FUNCTION_NAME,
     _LOG_CURSOR,
@@ -70,6 +69,7 @@ from chainsync.client.routes import (
     Route,
 )
 from chainsync.client.transport import HttpTransport
+from chainsync.codec import ClarityValue, to_hex
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chainsync.clarity import ClarityDecodeError, ClarityValue, clarity_decode
 from chainsync.client.errors import CallReadFailed, StacksApiBadResponse, _ShapeError
 from chainsync.client.results import (
     ApiStatus,
@@ -23,6 +22,7 @@ from chainsync.client.results import (
     TxSummary,
 )
 from chainsync.client.routes import Route
+from chainsync.codec import ClarityDecodeError, ClarityValue, clarity_decode
 
 _LOG_EVENT = "smart_contract_log"
 

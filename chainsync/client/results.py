@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chainsync.clarity import ClarityValue, clarity_decode
+from chainsync.codec import ClarityValue, clarity_decode
 
 
 @dataclass(frozen=True, slots=True)

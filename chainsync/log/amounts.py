@@ -9,8 +9,8 @@ import bisect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chainsync.clarity import clarity_decode
 from chainsync.client import StacksApiClient
+from chainsync.codec import clarity_decode
 from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction, ContractSettings
 from projects.models import Milestone, Project
 from stxworx.sql import CHUNK, values_update

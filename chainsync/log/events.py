@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
-from chainsync.clarity import (
+from chainsync.codec import (
     Bool,
     ClarityDecodeError,
     ContractPrincipal,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chainsync.clarity import ResponseErr, UInt
 from chainsync.client import StacksApiError, StacksApiNotFound, Transaction
+from chainsync.codec import ResponseErr, UInt
 from chainsync.models import ChainEvent
 from chainsync.selectors.common import ChainApiUnavailable, _live_client, escrow_contract_id
 from chainsync.selectors.event_log import chain_event_list

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from chainsync.clarity import Bool, UInt, clarity_decode
 from chainsync.client import StacksApiClient
+from chainsync.codec import Bool, UInt, clarity_decode
 from projects import services
 from projects.models import Dispute, Project
 from tests.chainsync.hiro_server import ESCROW_CONTRACT, HiroServer, milestone_fees

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.clarity import (
+from chainsync.codec import (
     bool_,
     buffer,
     clarity_encode,

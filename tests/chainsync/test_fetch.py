@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.clarity import string_ascii, tuple_, uint
 from chainsync.client import StacksApiClient
+from chainsync.codec import string_ascii, tuple_, uint
 from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainTransaction, SyncState
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Print

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from chainsync.clarity import uint
+from chainsync.codec import uint
 from chainsync.models import ChainEvent, ChainProject, ChainTransaction
 from chainsync.verify import project_differences
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, HiroServer

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from chainsync.clarity import string_ascii, tuple_, uint
+from chainsync.codec import string_ascii, tuple_, uint
 from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject, SyncState
 from chainsync.services.apply import events_apply
@@ -132,7 +132,7 @@ def test_an_event_that_does_not_fit_fails_and_the_rest_go_on(hiro, api):
 
 
 def _principal(address: str):
-    from chainsync.clarity import principal
+    from chainsync.codec import principal
 
     return principal(address)
 

@@ -8,8 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from chainsync.clarity import string_ascii, tuple_, uint
 from chainsync.client import StacksApiClient
+from chainsync.codec import string_ascii, tuple_, uint
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject, ChainTransaction
 from notifications.models import Notification
 from projects import services as projects_services

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.clarity import uint
+from chainsync.codec import uint
 from chainsync.handlers import rebuild
 from chainsync.models import ChainEvent, ChainTransaction
 from notifications.models import Notification

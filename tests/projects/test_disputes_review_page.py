@@ -11,7 +11,7 @@ import json
 import pytest
 from django.test import Client
 
-from chainsync.clarity import bool_, uint
+from chainsync.codec import bool_, uint
 from files.models import StoredFile
 from projects import services
 from projects.models import Dispute

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.clarity import uint
+from chainsync.codec import uint
 from chainsync.models import ChainEvent
 from tests.chainsync.apis.helpers import EVENT_KEYS, api_down, on_chain_only, sync, verify
 from tests.chainsync.hiro_server import CLIENT, FREELANCER

@@ -9,8 +9,8 @@ from typing import Any
 
 import requests
 
-from chainsync.clarity import uint
 from chainsync.client import ContractLog, StacksApiClient
+from chainsync.codec import uint
 from tests.chainsync.hiro_server import (
     CLIENT,
     DEPLOYER,

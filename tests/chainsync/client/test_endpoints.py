@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from chainsync.clarity import (
+from chainsync.client import CallReadFailed, StacksApiClient, StacksApiNotFound
+from chainsync.codec import (
     bool_,
     clarity_decode,
     none,
@@ -17,7 +18,6 @@ from chainsync.clarity import (
     tuple_,
     uint,
 )
-from chainsync.client import CallReadFailed, StacksApiClient, StacksApiNotFound
 from tests.chainsync.client.helpers import ESCROW, sample, sample_story
 from tests.chainsync.hiro_server import CLIENT, DEPLOYER, FREELANCER, STX, Fault, HiroServer, events
 

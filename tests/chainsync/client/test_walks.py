@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.clarity import ok, uint
 from chainsync.client import StacksApiClient, StacksApiGone
+from chainsync.codec import ok, uint
 from tests.chainsync.client.helpers import (
     ESCROW,
     canonical_keys,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chainsync.clarity import (
+from chainsync.codec import (
     ClarityValue,
     StringAscii,
     bool_,

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chainsync.clarity import (
+from chainsync.codec import (
     Bool,
     Buffer,
     ClarityValue,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chainsync.clarity import (
+from chainsync.codec import (
     ClarityValue,
     UInt,
     bool_,

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from chainsync.c32 import InvalidAddress
-from chainsync.clarity import (
+from chainsync.codec import (
     MAX_DEPTH,
     MAX_VALUE_SIZE,
     Bool,
@@ -50,9 +49,10 @@ from chainsync.clarity import (
     tuple_,
     uint,
 )
-from chainsync.clarity.decode import _careful_decode
+from chainsync.codec.c32 import InvalidAddress
+from chainsync.codec.decode import _careful_decode
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parent.parent.parent / "data"
 SAMPLES = DATA / "hiro_samples"
 GENERATED = json.loads((DATA / "clarity_vectors.json").read_text())["vectors"]
 
@@ -773,7 +773,7 @@ def test_the_fast_reader_agrees_with_the_careful_one_on_mutated_input(seed: int)
     (then the careful reader decides, and words any error)."""
     import random
 
-    from chainsync.clarity.fast import _fast_read, _Slow
+    from chainsync.codec.fast import _fast_read, _Slow
 
     rng = random.Random(seed)
     for value in _samples():

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chainsync.clarity.fast import _fast_read, _Slow
-from chainsync.clarity.values import (
+from chainsync.codec.fast import _fast_read, _Slow
+from chainsync.codec.values import (
     MAX_DEPTH,
     MAX_VALUE_SIZE,
     Bool,

@@ -7,10 +7,10 @@ display text whose escaping and key order vary between tools: always decode `hex
 
 from __future__ import annotations
 
-from chainsync.clarity.decode import (
+from chainsync.codec.decode import (
     clarity_decode,
 )
-from chainsync.clarity.encode import (
+from chainsync.codec.encode import (
     bool_,
     buffer,
     clarity_encode,
@@ -29,7 +29,7 @@ from chainsync.clarity.encode import (
     tuple_,
     uint,
 )
-from chainsync.clarity.values import (
+from chainsync.codec.values import (
     JSON_SAFE_INT,
     MAX_DEPTH,
     MAX_VALUE_SIZE,

@@ -6,7 +6,7 @@ import re
 from types import MappingProxyType
 from typing import Any
 
-from chainsync.clarity.values import (
+from chainsync.codec.values import (
     _ASCII_ALLOWED,
     _CLARITY_NAME,
     _CONTRACT_NAME,
