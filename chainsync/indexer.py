@@ -6,7 +6,7 @@ the phases.
     fetch        chainsync.log.fetch     network, each page stored as it arrives
     look-ups     chainsync.log.amounts   network, then one UPDATE
     settle       chainsync.handlers.rebuild   one transaction (atomic(durable=True) here)
-    apply        chainsync.services.apply     a transaction per batch, the GC paused meanwhile
+    apply        chainsync.handlers.apply     a transaction per batch, the GC paused meanwhile
     done         chainsync.log.state     the cursor ("indexed through") and the counters
 
 Each phase commits what it did, so an interrupted poll loses nothing and the next resumes."""
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from chainsync.client import StacksApiClient, StacksApiError
+from chainsync.handlers.apply import ApplyResult, events_apply
 from chainsync.handlers.rebuild import SETTLED, ReorgResult, reorg_due, reorg_settle
 from chainsync.lease import Lease, LeaseLost, leader_get
 from chainsync.log.amounts import args_fetch, creation_args_fetch
 from chainsync.log.fetch import FetchResult, chain_fetch
 from chainsync.log.state import poll_succeeded, sync_failure_record
 from chainsync.log.tail import TailCheck, provisional_tail_check
-from chainsync.services.apply import ApplyResult, events_apply
 from stxworx.sql import gc_paused
 
 logger = logging.getLogger("chainsync.indexer")

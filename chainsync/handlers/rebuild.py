@@ -18,13 +18,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from chainsync.client import StacksApiClient
+from chainsync.handlers.apply import BATCH, events_batch_apply  # replayed in its batches
+from chainsync.handlers.projection import settings_get
 from chainsync.log import forks
 from chainsync.log.events import event_states_save, events_requeue
 from chainsync.log.snapshot import snapshot_fetch, snapshot_reconcile
 from chainsync.log.state import cursor_repair, reorg_due_clear, sync_state_lock
 from chainsync.models import CHAIN_ORDER, ChainEvent, ChainProject, ContractSettings, SyncState
-from chainsync.projection import settings_get
-from chainsync.services.apply import BATCH, events_batch_apply  # replayed in its batches
 from notifications.events import project_link
 from notifications.models import Notification
 from notifications.services import NotificationDraft, notifications_create

@@ -4,6 +4,8 @@ One module per sub-domain; everything is re-exported here, so `from projects imp
 and `projects.services.<fn>` name every service:
 
 - lifecycle: projects, milestones and reviews, and the chain-caused project transitions
+- chain_book: the chain-driven lifecycle for a batch of events (the indexer's; the chain-caused
+  services of lifecycle run a book of one project)
 - agreements: the agreement frozen when a proposal is accepted
 - disputes: statements, evidence, the reviewer's resolution record
 - disputes_chain: disputes as the chain files and closes them (one event, or a batch's book)
@@ -15,6 +17,7 @@ from projects.services.agreements import (
     agreement_freeze,
     agreement_sha256,
 )
+from projects.services.chain_book import ChainBook, ChainFacts, DisputeFact
 from projects.services.disputes import (
     EvidenceFile,
     dispute_resolution_record,
@@ -52,7 +55,10 @@ from projects.services.reviewers import dispute_reviewer_add, reviewers_group_en
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "ChainBook",
+    "ChainFacts",
     "DisputeBook",
+    "DisputeFact",
     "EvidenceFile",
     "MilestoneSpec",
     "agreement_canonical",

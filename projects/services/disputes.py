@@ -26,7 +26,7 @@ from projects.errors import (
 from projects.models import Dispute, DisputeStatement, Evidence, Project, ResolutionAttempt
 from projects.selectors.disputes import dispute_review_link, is_dispute_reviewer, reviewer_addresses
 from projects.services.disputes_chain import _dispute_drafts, _role, _title
-from projects.services.lifecycle import project_lock
+from projects.services.locks import project_lock
 from stxworx.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:

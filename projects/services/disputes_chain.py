@@ -28,7 +28,7 @@ from notifications.models import Notification
 from notifications.services import NotificationDraft, notifications_create
 from projects.models import Dispute, Project
 from projects.selectors.disputes import dispute_review_link, reviewer_addresses
-from projects.services.lifecycle import _unresolved, project_lock
+from projects.services.locks import project_lock, unresolved
 from stxworx.errors import InvalidInput, InvalidTransition, NotFound
 
 P = ParamSpec("P")
@@ -116,7 +116,7 @@ class DisputeBook:
                     Dispute.Status.OPEN,
                     filed_block_height=block_height,
                     filed_at=filed_at,
-                    **_unresolved(),
+                    **unresolved(),
                 )
             return known
         self._open_check(project_id, number)

@@ -14,6 +14,8 @@ from django.utils import timezone
 from files.selectors import ipfs_link_file
 from projects.errors import AlreadyReviewed, NotProjectClient, NotProjectFreelancer, NotProjectParty
 from projects.models import MAX_MILESTONES, Dispute, Milestone, Project, Review
+from projects.services.chain_book import ChainBook
+from projects.services.locks import project_lock, unresolved
 from stxworx.errors import InvalidInput, InvalidTransition, NotFound
 
 EDITABLE_FIELDS = ("title", "description", "category", "skills", "token")
@@ -25,15 +27,6 @@ class MilestoneSpec:
     amount: int
     description: str = ""
     due_date: date | None = None
-
-
-def project_lock(project_id: int) -> Project:
-    """The project row, locked for the rest of the caller's transaction.
-    Lock order everywhere: project first, then its proposals or milestones."""
-    try:
-        return Project.objects.select_for_update().get(pk=project_id)
-    except Project.DoesNotExist:
-        raise NotFound(f"Project {project_id} does not exist.") from None
 
 
 def _transition(project: Project, to: str, *, source: str | None = None, **fields: Any) -> Project:
@@ -155,14 +148,23 @@ def project_mark_pending(*, project: Project, freelancer_address: str) -> Projec
 @transaction.atomic
 def project_activate(*, project_id: int, on_chain_id: int, funding_tx_id: str) -> Project:
     """The escrow was funded on chain (indexer only)."""
-    project = project_lock(project_id)
-    return _transition(
-        project,
+    return _chain_transition(
+        project_id,
         Project.Status.ACTIVE,
-        source=Project.Status.PENDING,
+        Project.Status.PENDING,
         on_chain_id=on_chain_id,
         funding_tx_id=funding_tx_id,
     )
+
+
+def _chain_transition(
+    project_id: int, to: str, source: str | None = None, **fields: Any
+) -> Project:
+    """A chain-caused transition of one project, through the indexer's book (ChainBook)."""
+    book = ChainBook.of(project_id)
+    book.transition(project_id, to, source, **fields)
+    book.save()
+    return book.rows[project_id]
 
 
 @transaction.atomic
@@ -202,22 +204,12 @@ def project_chain_unlink(*, project_id: int) -> Project:
     return project
 
 
-def _unresolved() -> dict[str, Any]:
-    """A dispute's close fields, cleared (void, or open again)."""
-    return {
-        "resolved_in_favor_of": "",
-        "close_reason": "",
-        "resolved_tx_id": "",
-        "resolved_at": None,
-    }
-
-
 def _disputes_void(project: Project) -> None:
     """Every dispute of a project about to be rebuilt from the chain becomes void until the
     replay finds its filing again (projects.services.disputes_chain.dispute_chain_filed reopens
     it). Statements, evidence and reviewers' records stay."""
     project.disputes.exclude(status=Dispute.Status.VOID).update(
-        status=Dispute.Status.VOID, **_unresolved(), updated_at=timezone.now()
+        status=Dispute.Status.VOID, **unresolved(), updated_at=timezone.now()
     )
 
 
@@ -225,54 +217,44 @@ def _disputes_void(project: Project) -> None:
 def project_reviewed_restore(*, project_id: int) -> Project:
     """A completed project both parties have already reviewed becomes `reviewed` again
     (indexer only: the chain completed it anew, after a fork or a rebuild). No-op otherwise."""
-    project = project_lock(project_id)
-    if project.status == Project.Status.COMPLETED and project.reviews.count() == 2:
-        _transition(project, Project.Status.REVIEWED)
-    return project
+    book = ChainBook.of(project_id)
+    book.reviewed_restore(project_id)
+    book.save()
+    return book.rows[project_id]
 
 
 @transaction.atomic
 def milestone_chain_status(*, project_id: int, number: int, status: str, tx_id: str = "") -> bool:
     """Move a milestone to the status the chain gives it (indexer only), along its transition
     table. Returns whether it changed."""
-    project = project_lock(project_id)
-    milestone = _milestone_get(project, number)
-    if milestone.status == status:
-        return False
-    if status not in Milestone.TRANSITIONS[milestone.status]:
-        raise InvalidTransition(
-            f"Milestone {number} cannot go from {milestone.status} to {status}."
-        )
-    milestone.status = status
-    milestone.tx_hash = tx_id or milestone.tx_hash
-    milestone.save(update_fields=["status", "tx_hash"])
-    return True
+    book = ChainBook.of(project_id)
+    changed = book.milestone_status(project_id, number, status, tx_id)
+    book.save()
+    return changed
 
 
 @transaction.atomic
 def project_complete(*, project_id: int) -> Project:
     """Every milestone is released (indexer only)."""
-    return _transition(project_lock(project_id), Project.Status.COMPLETED)
+    return _chain_transition(project_id, Project.Status.COMPLETED)
 
 
 @transaction.atomic
 def project_dispute_open(*, project_id: int) -> Project:
     """A dispute was filed on chain (indexer only)."""
-    return _transition(project_lock(project_id), Project.Status.DISPUTED)
+    return _chain_transition(project_id, Project.Status.DISPUTED)
 
 
 @transaction.atomic
 def project_dispute_close(*, project_id: int) -> Project:
     """The last open dispute closed on chain (indexer only)."""
-    return _transition(
-        project_lock(project_id), Project.Status.ACTIVE, source=Project.Status.DISPUTED
-    )
+    return _chain_transition(project_id, Project.Status.ACTIVE, Project.Status.DISPUTED)
 
 
 @transaction.atomic
 def project_refund(*, project_id: int) -> Project:
     """The escrow was refunded on chain (indexer only)."""
-    return _transition(project_lock(project_id), Project.Status.REFUNDED)
+    return _chain_transition(project_id, Project.Status.REFUNDED)
 
 
 def _require_client(project: Project, actor: str) -> None:

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from chainsync.handlers.apply import events_apply
 from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject
-from chainsync.services.apply import events_apply
 from notifications.models import Notification
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, events
 from tests.chainsync.scenarios import STX, chain_derived_dump, fund, notes, pending_project, sync

@@ -1,6 +1,7 @@
-"""The off-chain side of a batch (chainsync.offchain) against the loopback Hiro API: the block
-times it reads for dispute records, only for the projects that can have one, still reach every
-dispute of a linked project, linked before the batch or within it."""
+"""The off-chain side of a batch (chainsync.handlers.apply, projects.services.chain_book)
+against the loopback Hiro API: the block times it reads for dispute records, only for the projects
+that can have one, still reach every dispute of a linked project, linked before the batch or
+within it."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from chainsync.codec import string_ascii, tuple_, uint
+from chainsync.handlers.apply import events_apply
 from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject, SyncState
-from chainsync.services.apply import events_apply
 from projects.models import Project
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Print
 from tests.chainsync.scenarios import fund, notes, pending_project, sync
@@ -144,7 +144,7 @@ def test_a_crash_between_batches_loses_nothing_and_applies_nothing_twice(hiro, a
     hiro.escrow.release_milestone_stx(client=CLIENT, project_id=1, milestone=1)
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=2)
     chain_fetch(client=api, contract_id=ESCROW_CONTRACT)
-    from chainsync.services import apply
+    from chainsync.handlers import apply
 
     real = apply.events_batch_apply
     calls = []

@@ -14,13 +14,13 @@ import pytest
 from django.db import connection, connections
 
 from chainsync.client import StacksApiClient
+from chainsync.handlers import apply as apply_module
+from chainsync.handlers.apply import ApplyResult, events_apply
 from chainsync.indexer import Poller
 from chainsync.lease import Lease, leader_acquire
 from chainsync.log.amounts import creation_args_fetch
 from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainMilestone, SyncState
-from chainsync.services import apply as apply_module
-from chainsync.services.apply import ApplyResult, events_apply
 from notifications.models import Notification
 from tests.chainsync.hiro_server import FREELANCER
 from tests.chainsync.leader.helpers import CONTRACT, api_client, lease_row, wait_for

@@ -1,23 +1,21 @@
 """Applying pending events to the projection, in chain order, a batch per database transaction
 together with the sync state. A batch is set-based: its projection rows and off-chain projects
 are read up front in a few queries, every event is applied in memory, and what changed is
-written back in a few statements (chainsync.projection, chainsync.offchain)."""
+written back in a few statements (chainsync.handlers.projection; the off-chain projects through
+the projects app's chain book, projects.services.chain_book, fed by chainsync.handlers.facts)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from chainsync.log.amounts import FeeRates, create_args_amounts, offchain_gross, stored_args
-from chainsync.log.events import event_states_save
-from chainsync.log.state import state_advance, sync_state_lock
-from chainsync.models import CHAIN_ORDER, ChainEvent
-from chainsync.offchain import Offchain
-from chainsync.projection import (
+from chainsync.handlers.facts import DISPUTE_EVENTS, chain_facts
+from chainsync.handlers.projection import (
     AUDIT_ONLY,
     PROJECT_HANDLERS,
     AmountsUnknown,
@@ -27,6 +25,12 @@ from chainsync.projection import (
     on_project_created,
     on_settings,
 )
+from chainsync.log.amounts import FeeRates, create_args_amounts, offchain_gross, stored_args
+from chainsync.log.events import event_states_save
+from chainsync.log.state import state_advance, sync_state_lock
+from chainsync.models import CHAIN_ORDER, ChainEvent, ChainProject, ChainTransaction
+from projects.services.chain_book import ChainBook
+from stxworx.errors import ApplicationError
 
 # Events per batch (and per transaction): the projection rows a batch reads are shared by more
 # of its events the larger it is (some 300 projects are open at once in the bench's history).
@@ -150,7 +154,7 @@ def events_batch_apply(
         event.applied_at = now
         done.append(event)
     projection.save()
-    offchain.save()
+    offchain.book.save()
     return BatchOutcome(done, blocked, lookup)
 
 
@@ -177,3 +181,88 @@ def _apply_one(
     if name in AUDIT_ONLY:
         return Applied(None)
     return on_settings(projection, event)
+
+
+@dataclass
+class Offchain:
+    """The off-chain projects of one batch, in the projects app's chain book (locked), and which
+    of them an on-chain project links to."""
+
+    projection: Projection
+    book: ChainBook
+    linked: set[int]  # off-chain projects linked to an on-chain one
+    block_times: dict[str, datetime]  # tx -> its block's time, for the batch's dispute events
+
+    @classmethod
+    def load(cls, projection: Projection, batch: Iterable[ChainEvent]) -> Offchain:
+        """Lock and read the off-chain projects the batch can touch: a few queries, none when
+        there are none."""
+        created = {e.tx_id for e in batch if e.event_name == "project-created"}
+        linked = {p.project_id for p in projection.projects.values() if p.project_id}
+        book = ChainBook.load(pks=linked, funding_txs=created)
+        candidates = set(book.funded.values()) - linked
+        if candidates:
+            chains = ChainProject.objects.filter(project_id__in=candidates)
+            linked |= set(chains.values_list("project_id", flat=True))
+        times = _block_times(batch, projection, book.funded) if book.rows else {}
+        return cls(projection, book, linked, times)
+
+    def amounts(self, tx_id: str) -> list[int] | None:
+        """Gross amounts, by milestone number, of the off-chain project funded by `tx_id`."""
+        pk = self.book.funded.get(tx_id)
+        if pk is None:
+            return None
+        return [m.amount for m in self.book.milestone_rows[pk].values()]
+
+    def event_sync(self, event: ChainEvent, applied: Applied, *, notify: bool) -> str:
+        """The off-chain step of an applied event: the reason it failed, or ""."""
+        chain = applied.project
+        if chain is None:
+            return ""
+        if event.event_name == "project-created":
+            pk = self.book.funded.get(event.tx_id)
+            if pk is None or pk in self.linked:
+                return ""  # an on-chain-only project: indexed all the same
+        elif chain.project_id is None:
+            return ""  # an on-chain-only project: nothing off chain to keep in step
+        else:
+            pk = chain.project_id
+        at = self.block_times.get(event.tx_id)
+        facts = chain_facts(
+            self.projection,
+            chain,
+            event,
+            split_corrected=applied.split_corrected,
+            at=at,
+            notify=notify,
+        )
+        try:
+            linked = self.book.event(pk, facts)
+        except ApplicationError as exc:
+            return f"off-chain project not updated: {exc.message}"
+        if linked is not None:
+            self.projection.project_link(chain, pk if linked else None)
+            (self.linked.add if linked else self.linked.discard)(pk)
+        return ""
+
+
+def _block_times(
+    batch: Iterable[ChainEvent], projection: Projection, funded: dict[str, int]
+) -> dict[str, datetime]:
+    """When the blocks of the batch's dispute events were made (their calls' block_time), for
+    the on-chain projects that can have an off-chain one in this batch (linked already, or
+    created by a funding tx): only their steps keep dispute records. One query, none when the
+    batch has no such event. An event whose project id is unknown counts (never too few)."""
+    offchain = {i for i, p in projection.projects.items() if p.project_id is not None}
+    offchain |= {
+        e.project_id for e in batch if e.event_name == "project-created" and e.tx_id in funded
+    }
+    tx_ids = {
+        e.tx_id
+        for e in batch
+        if e.event_name in DISPUTE_EVENTS and (e.project_id is None or e.project_id in offchain)
+    }
+    if not tx_ids:
+        return {}
+    rows = ChainTransaction.objects.filter(tx_id__in=tx_ids, block_time__isnull=False)
+    return dict(rows.values_list("tx_id", "block_time"))
