@@ -75,7 +75,11 @@ def chain_facts(
     notify: bool,
 ) -> ChainFacts:
     """What the chain says of `chain` once `event` is applied to the projection."""
-    rows = projection.milestones[chain.on_chain_id]
+    funding = event.event_name == "project-created"
+    amounts = {}  # asked only to check the terms
+    if funding or split_corrected:
+        rows = projection.milestones[chain.on_chain_id]
+        amounts = {slot: int(m.gross_amount) for slot, m in sorted(rows.items())}
     return ChainFacts(
         tx_id=event.tx_id,
         event_name=event.event_name,
@@ -86,10 +90,10 @@ def chain_facts(
         client=chain.client,
         freelancer=chain.freelancer,
         token=chain.token,
-        amounts={slot: int(m.gross_amount) for slot, m in sorted(rows.items())},
+        amounts=amounts,
         status=project_status_from_chain(projection, chain),
         milestones=milestone_statuses_from_chain(projection, chain),
-        funding=event.event_name == "project-created",
+        funding=funding,
         split_corrected=split_corrected,
         dispute=dispute_fact(event),
         notify=notify,

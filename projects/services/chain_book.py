@@ -64,7 +64,7 @@ class DisputeFact:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ChainFacts:
     """What the chain says of one on-chain project after one event, as the indexer reads it."""
 
@@ -77,7 +77,7 @@ class ChainFacts:
     client: str
     freelancer: str
     token: str
-    amounts: dict[int, int]  # gross amount by milestone slot
+    amounts: dict[int, int]  # gross amount by milestone slot (to check the terms of a funding)
     status: str  # the project status the chain implies
     milestones: dict[int, str]  # slot -> the milestone status the chain implies
     funding: bool = False  # project-created: link the funded project if the terms agree
