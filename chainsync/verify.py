@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from chainsync.client import StacksApiClient, chainsync_settings
 from chainsync.handlers.rebuild import chain_repair
+from chainsync.log.snapshot import snapshot_fetch
 from chainsync.models import ChainEvent, ChainProject, SyncState
 from chainsync.onchain import (
     ContractReader,
@@ -69,7 +70,8 @@ def sync_verify(
     ids = sorted({d.on_chain_id for d in differences})
     if progress:
         progress(f"repairing {len(ids)} projects: reading the contract's history again")
-    chain_repair(client=client, contract_id=contract_id, on_chain_ids=ids)
+    snapshot = snapshot_fetch(client=client, contract_id=contract_id)  # network first
+    chain_repair(snapshot=snapshot, contract_id=contract_id, on_chain_ids=ids)
     _, remaining = project_differences(client=client, contract_id=contract_id, on_chain_ids=ids)
     return VerifyReport(checked, tuple(differences), tuple(ids), tuple(remaining))
 

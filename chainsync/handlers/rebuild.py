@@ -6,8 +6,9 @@ projection, and the same result as indexing that record event by event did.
 Forks settle here too: after the fetch, the projects whose history a fork changed (recorded by
 chainsync.log.tail/forks) are rebuilt, and the parties of linked projects where something they
 saw was undone are told (chain_reorg). A fork deeper than the provisional window is repaired by
-`chain_repair` (verify_sync --fix). Entry points that own a transaction use
-atomic(durable=True); the rest runs in its caller's."""
+`chain_repair` (verify_sync --fix). No network I/O: a resync or repair from the chain is handed
+the history its caller read (chainsync.log.snapshot.snapshot_fetch). Entry points that own a
+transaction use atomic(durable=True); the rest runs in its caller's."""
 
 from __future__ import annotations
 
@@ -17,12 +18,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from chainsync.client import StacksApiClient
 from chainsync.handlers.apply import BATCH, events_batch_apply  # replayed in its batches
 from chainsync.handlers.projection import settings_get
 from chainsync.log import forks
 from chainsync.log.events import event_states_save, events_requeue
-from chainsync.log.snapshot import snapshot_fetch, snapshot_reconcile
+from chainsync.log.snapshot import Snapshot, snapshot_reconcile
 from chainsync.log.state import cursor_repair, reorg_due_clear, sync_state_lock
 from chainsync.models import CHAIN_ORDER, ChainEvent, ChainProject, ContractSettings, SyncState
 from notifications.events import project_link
@@ -92,18 +92,13 @@ def projection_rebuild(
 def chain_resync(
     *,
     contract_id: str,
-    client: StacksApiClient | None = None,
+    snapshot: Snapshot | None = None,
     progress: Progress | None = None,
 ) -> RebuildResult:
     """Rebuild every chain-derived field from the event log alone, silently (no
-    notifications). With `client`, first read the contract's whole history again and make the
-    record match it (record.snapshot_fetch: network first, every page), then reconcile and
-    rebuild in one transaction. Raises StacksApiError before writing anything."""
-    snapshot = None
-    if client is not None:
-        if progress:
-            progress(f"reading the history of {contract_id} from {client.base_url}")
-        snapshot = snapshot_fetch(client=client, contract_id=contract_id, progress=progress)
+    notifications). With `snapshot` (the contract's whole history read again by the caller,
+    chainsync.log.snapshot.snapshot_fetch), first make the record match it; all in one
+    transaction."""
     with transaction.atomic(durable=True):
         if snapshot is not None:
             snapshot_reconcile(snapshot, contract_id=contract_id)
@@ -245,12 +240,11 @@ def _settle(
 
 
 def chain_repair(
-    *, client: StacksApiClient, contract_id: str, on_chain_ids: Collection[int], notify: bool = True
+    *, snapshot: Snapshot, contract_id: str, on_chain_ids: Collection[int], notify: bool = True
 ) -> ReorgResult:
-    """Read the contract's whole history again, make the record match it, and rebuild
-    `on_chain_ids` and every project whose record that changed (verify_sync --fix). Network
-    first (every logs and transactions page), then one transaction. Raises StacksApiError."""
-    snapshot = snapshot_fetch(client=client, contract_id=contract_id)
+    """Make the record match `snapshot` (the contract's whole history read again by the
+    caller: verify_sync --fix) and rebuild `on_chain_ids` and every project whose record that
+    changed, in one transaction."""
     with transaction.atomic(durable=True):
         changes = snapshot_reconcile(snapshot, contract_id=contract_id)
         changes.touched |= set(on_chain_ids)

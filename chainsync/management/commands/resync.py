@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chainsync.client import StacksApiError, chainsync_settings, stacks_api_client
 from chainsync.handlers.rebuild import chain_resync
+from chainsync.log.snapshot import Snapshot, snapshot_fetch
 
 
 class Command(BaseCommand):
@@ -24,14 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, from_chain: bool, **options: Any) -> None:
         contract_id = chainsync_settings()["ESCROW_CONTRACT_ID"]
-        client = stacks_api_client() if from_chain else None
-        try:
-            result = chain_resync(contract_id=contract_id, client=client, progress=self._say)
-        except StacksApiError as exc:
-            raise CommandError(f"the Stacks API failed: {exc}; nothing was changed") from exc
-        finally:
-            if client is not None:
-                client.close()
+        snapshot = self._history(contract_id) if from_chain else None
+        result = chain_resync(contract_id=contract_id, snapshot=snapshot, progress=self._say)
         self._say(
             f"rebuilt {result.projects} on-chain projects from {result.replayed} events "
             f"({result.applied} applied, {result.failed} failed)"
@@ -43,6 +38,17 @@ class Command(BaseCommand):
                     "indexer looks them up and applies the rest (or run resync --from-chain)"
                 )
             )
+
+    def _history(self, contract_id: str) -> Snapshot:
+        """The contract's whole history, read again before anything is written."""
+        client = stacks_api_client()
+        self._say(f"reading the history of {contract_id} from {client.base_url}")
+        try:
+            return snapshot_fetch(client=client, contract_id=contract_id, progress=self._say)
+        except StacksApiError as exc:
+            raise CommandError(f"the Stacks API failed: {exc}; nothing was changed") from exc
+        finally:
+            client.close()
 
     def _say(self, message: str) -> None:
         self.stdout.write(message)
