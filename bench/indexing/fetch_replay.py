@@ -144,13 +144,13 @@ def _split_install(client: Any, totals: Counter[str]) -> None:
 
 
 def _memos_clear() -> None:
-    """Forget what the codec remembers, so every replay decodes as the first walk did."""
-    from chainsync.codec import c32, decode, fast
+    """Forget the names and principals the codec has seen valid, so every replay decodes as
+    the first walk did."""
+    from chainsync.codec import c32, clarity
 
-    decode._RECENT.clear()
-    fast._NAMES.clear()
-    fast._CONTRACT_NAMES.clear()
-    fast._PRINCIPALS.clear()
+    clarity._NAMES.clear()
+    clarity._CONTRACT_NAMES.clear()
+    clarity._PRINCIPALS.clear()
     getattr(c32, "_address_cached", c32.address_from_hash160).cache_clear()  # older: the cached
 
 
