@@ -259,4 +259,3 @@ def _read_contract(buf: bytes, start: int) -> tuple[ContractPrincipal, int]:
         raise _short(buf, end + 1, buf[end], "contract name")
     name = _valid_name(start, end + 1, buf[end + 1 : stop], "contract name")
     return ContractPrincipal(buf[start + 1], buf[start + 2 : end], name), stop
-
