@@ -196,10 +196,17 @@ class HttpTransport:
 _STATUS_ERRORS: dict[int, type[StacksApiError]] = {404: StacksApiNotFound, 410: StacksApiGone}
 
 
-def _query(params: Mapping[str, str | int] | None) -> str | None:
-    """The query string requests would make of `params` (str and int values; None ones left
-    out), made here: a dict handed to requests is merged and re-encoded through its generic
-    `to_key_val_list`, a tenth of a loopback request's CPU; a string is used as it is."""
+def _query(params: Mapping[str, str | int | list[str]] | None) -> str | None:
+    """The query string requests would make of `params` (str and int values, a list for a
+    repeated key; None ones left out), made here: a dict handed to requests is merged and
+    re-encoded through its generic `to_key_val_list`, a tenth of a loopback request's CPU; a
+    string is used as it is."""
     if not params:
         return None
-    return urlencode([(key, value) for key, value in params.items() if value is not None])
+    pairs = []
+    for key, value in params.items():
+        if isinstance(value, list):
+            pairs.extend((key, item) for item in value)
+        elif value is not None:
+            pairs.append((key, value))
+    return urlencode(pairs)
