@@ -8,10 +8,12 @@ that every print is decoded once, as in the real walk.
 
 What is replayed (`--from`):
 - `pages` (default): the client's parsed pages (what `principal_transaction_pages` and
-  `contract_log_pages` yield), so a replay is the fetch module's own work: decoding and parsing
-  the prints, building rows, the look-ups and the INSERTs. No HTTP client, no JSON.
-- `http`: the HTTP responses, so a replay adds JSON decoding and the client's parsing (the
-  session's `request` is replayed; a client that stops calling it cannot be measured this way).
+  `contract_log_pages` yield), so a replay is the fetch module's own work: reading the prints'
+  values (decoded once by the client's parser, kept on each ContractLog), building rows, the
+  look-ups and the INSERTs. No HTTP client, no JSON, no Clarity decoding.
+- `http`: the HTTP responses, so a replay adds JSON decoding and the client's parsing with
+  its Clarity decoding (the session's `request` is replayed; a client that stops calling it
+  cannot be measured this way).
 
     .venv/bin/python -m bench.indexing.fetch_replay [--events 20000] [--runs 3] [--from pages]
         [--split] [--sql] [--profile] [--drop INDEX,...] [--experiment FILE]
