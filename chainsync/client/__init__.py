@@ -16,8 +16,8 @@ A client is not thread-safe (it owns one requests.Session); use one per thread.
 
 The package, by concern: `routes` (the allowed routes and page limits), `errors`, `results` (the
 dataclasses), `parsing` (JSON to results), `checks` (argument checks and the plain
-requests.Session), `transport` (rate limit, retries, HTTP), `api` (the client's methods). Import
-from `chainsync.client`.
+requests.Session), `transport` (rate limit, retries, HTTP), `batch` (many transactions a request:
+`transactions_get`), `api` (the client's methods). Import from `chainsync.client`.
 """
 
 from __future__ import annotations
