@@ -13,8 +13,7 @@ server's thread is not counted) is measured per call, JSON decoding included, fo
   `670789f`; trust_env off, as there);
 - a `requests.PreparedRequest` built by hand and sent with `Session.send` (no settings merge);
 - `chainsync.client`'s transport end to end (`_get_json`: rate limiter, retry loop, request
-  counts, status check, JSON) through a plain `requests.Session` (any caller's session that does
-  not derive from `ApiSession`) and through its own `ApiSession`;
+  counts, status check, JSON) through its plain `requests.Session`;
 - `StacksApiClient.transaction` (the look-up `creation_args_fetch` makes: the above plus the
   checked parse into a `Transaction`);
 - `http.client.HTTPConnection` on one kept-alive connection (what requests sits on, the floor).
@@ -42,7 +41,7 @@ sys.path[0] = str(ROOT)  # run as a script: the repo root, not bench/, goes firs
 
 import requests  # noqa: E402
 
-from chainsync.client import TX_V3, ApiSession, StacksApiClient  # noqa: E402
+from chainsync.client import TX_V3, StacksApiClient  # noqa: E402
 
 MARKERS = ("<!-- http-client-results:start -->", "<!-- http-client-results:end -->")
 README = ROOT / "bench" / "README.md"
@@ -114,11 +113,7 @@ def _clients(port: int) -> tuple[list[tuple[str, Callable[[], object]]], list[An
     session = requests.Session()
     session.trust_env = False
     headers = dict(session.headers)
-    plain_session = requests.Session()
-    plain_session.trust_env = False
-    plain = StacksApiClient(base, rate_limit=0, session=plain_session)
-    lean = StacksApiClient(base, rate_limit=0)
-    assert isinstance(lean._session, ApiSession)
+    plain = StacksApiClient(base, rate_limit=0)
     connection = http.client.HTTPConnection("127.0.0.1", port)
     connection.connect()
     connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -139,20 +134,16 @@ def _clients(port: int) -> tuple[list[tuple[str, Callable[[], object]]], list[An
         ("`requests.Session.request`, params dict (the client before `670789f`)", via_request),
         ("`PreparedRequest` + `Session.send`", via_send),
         (
-            "`chainsync.client` transport, through a plain `requests.Session`",
+            "`chainsync.client` transport, through its plain `requests.Session`",
             lambda: plain._get_json(TX_V3, PATH, QUERY),
         ),
         (
-            "`chainsync.client` transport, through its `ApiSession` (the client now)",
-            lambda: lean._get_json(TX_V3, PATH, QUERY),
-        ),
-        (
-            "`StacksApiClient.transaction` (the look-up, parsed), `ApiSession`",
-            lambda: lean.transaction(TX_ID),
+            "`StacksApiClient.transaction` (the look-up, parsed)",
+            lambda: plain.transaction(TX_ID),
         ),
         ("`http.client`, one kept-alive connection (floor)", via_http_client),
     ]
-    return rows, [session, plain, lean, connection]
+    return rows, [session, plain, connection]
 
 
 def measure(calls: int, rounds: int) -> list[tuple[str, float]]:

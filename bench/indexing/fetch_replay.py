@@ -8,10 +8,12 @@ that every print is decoded once, as in the real walk.
 
 What is replayed (`--from`):
 - `pages` (default): the client's parsed pages (what `principal_transaction_pages` and
-  `contract_log_pages` yield), so a replay is the fetch module's own work: decoding and parsing
-  the prints, building rows, the look-ups and the INSERTs. No HTTP client, no JSON.
-- `http`: the HTTP responses, so a replay adds JSON decoding and the client's parsing (the
-  session's `request` is replayed; a client that stops calling it cannot be measured this way).
+  `contract_log_pages` yield), so a replay is the fetch module's own work: reading the prints'
+  values (decoded once by the client's parser, kept on each ContractLog), building rows, the
+  look-ups and the INSERTs. No HTTP client, no JSON, no Clarity decoding.
+- `http`: the HTTP responses, so a replay adds JSON decoding and the client's parsing with
+  its Clarity decoding (the session's `request` is replayed; a client that stops calling it
+  cannot be measured this way).
 
     .venv/bin/python -m bench.indexing.fetch_replay [--events 20000] [--runs 3] [--from pages]
         [--split] [--sql] [--profile] [--drop INDEX,...] [--experiment FILE]
@@ -144,13 +146,13 @@ def _split_install(client: Any, totals: Counter[str]) -> None:
 
 
 def _memos_clear() -> None:
-    """Forget what the codec remembers, so every replay decodes as the first walk did."""
-    from chainsync.codec import c32, decode, fast
+    """Forget the names and principals the codec has seen valid, so every replay decodes as
+    the first walk did."""
+    from chainsync.codec import c32, clarity
 
-    decode._RECENT.clear()
-    fast._NAMES.clear()
-    fast._CONTRACT_NAMES.clear()
-    fast._PRINCIPALS.clear()
+    clarity._NAMES.clear()
+    clarity._CONTRACT_NAMES.clear()
+    clarity._PRINCIPALS.clear()
     getattr(c32, "_address_cached", c32.address_from_hash160).cache_clear()  # older: the cached
 
 

@@ -17,6 +17,7 @@ from tests.chainsync.hiro_server import events, milestone_fees, stx
 
 STX = 1_000_000
 TX_PAGE, LOG_PAGE = 50, 100  # the API's largest pages: principal transactions, contract logs
+TX_BATCH = 50  # ids per /extended/v1/tx/multiple request (chainsync.client.TX_MULTIPLE_MAX_IDS)
 
 
 # --- the fake API's chain, indexed so that a 100,000-event history builds and serves fast ---
@@ -330,7 +331,7 @@ class History:
             "floor": {
                 "contract_logs": math.ceil(self.prints / LOG_PAGE),
                 "principal_transactions": math.ceil(txs / TX_PAGE),
-                "tx_v3": lookups,
+                "tx_multiple": math.ceil(lookups / TX_BATCH),
             },
             "offchain": [_offchain_seed(job) for job in self.jobs if job.offchain],
             "expected": self._expected(),

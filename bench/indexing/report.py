@@ -20,8 +20,9 @@ TARGET_EVENTS_PER_S, TARGET_RATIO, TARGET_MB = 5000, 1.2, 200
 FLOOR_ROUTES = {
     "contract_logs": "logs pages (1 per 100 events)",
     "principal_transactions": "principal-transactions pages (1 per 50 txs)",
-    "tx_v3": "tx lookups (1 per project-created with amounts not known off-chain)",
+    "tx_multiple": "tx batches (1 per 50 project-created with amounts not known off-chain)",
 }
+RATE_LIMITS = (50, 500)  # requests/minute: Hiro's public API without a key, and with one
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -157,6 +158,7 @@ def _targets(results: list[dict[str, Any]]) -> list[str]:
         f"- API requests, {last['plan']['events']:,} events: **{made:,} for a floor of "
         f"{floor:,} ({made / floor:.3f} x)**; target <= {TARGET_RATIO} x: "
         f"{_verdict(max(ratios) <= TARGET_RATIO)}.",
+        _rate_bound(last, made),
         f"- Peak RSS of the indexing process ({sizes} events): **"
         + " / ".join(f"{p:.0f}" for p in peaks)
         + f" MB** (after start-up: {first['run']['baseline_mb']:.0f} MB); target <= "
@@ -164,6 +166,26 @@ def _targets(results: list[dict[str, Any]]) -> list[str]:
         f"{results[-1]['plan']['events'] / results[0]['plan']['events']:.0f}x the history) "
         f"{_verdict(flat)}.",
     ]
+
+
+def _rate_bound(result: dict[str, Any], made: int) -> str:
+    """The wall time of the same history under the API's rate limits: the client's limiter
+    (chainsync.client.transport.RateLimiter, a bucket of 2 refilled at limit - 1 a minute)
+    paces requests evenly and the processing runs in its waits, so the requests set it."""
+    times = ", ".join(
+        f"**{_minutes(max((made - 2) * 60 / (limit - 1), result['run']['wall']))}** at {limit}/min"
+        for limit in RATE_LIMITS
+    )
+    return (
+        f"- Under the API's rate limit, the same {result['plan']['events']:,}-event history "
+        f"would take {times} ({made:,} requests at the limiter's steady pace of the limit less "
+        f"one a minute; this run's {result['run']['wall']:.0f} s of wall time overlaps its "
+        "waits)."
+    )
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
 
 
 def _phase_table(result: dict[str, Any]) -> list[str]:

@@ -15,9 +15,9 @@ different routes.
 A client is not thread-safe (it owns one requests.Session); use one per thread.
 
 The package, by concern: `routes` (the allowed routes and page limits), `errors`, `results` (the
-dataclasses), `parsing` (JSON to results), `checks` (argument checks), `session` (ApiSession: the
-requests.Session, without the per-call settings merge; subclass it to wrap `request`), `transport`
-(rate limit, retries, HTTP), `api` (the client's methods). Import from `chainsync.client`.
+dataclasses), `parsing` (JSON to results), `checks` (argument checks and the plain
+requests.Session), `transport` (rate limit, retries, HTTP), `batch` (many transactions a request:
+`transactions_get`), `api` (the client's methods). Import from `chainsync.client`.
 """
 
 from __future__ import annotations
@@ -65,11 +65,12 @@ from chainsync.client.routes import (
     ROUTES,
     STATUS,
     TX_EVENTS_MAX_LIMIT,
+    TX_MULTIPLE,
+    TX_MULTIPLE_MAX_IDS,
     TX_V1,
     TX_V3,
     Route,
 )
-from chainsync.client.session import ApiSession
 from chainsync.client.transport import RateLimiter
 
 __all__ = [
@@ -86,9 +87,10 @@ __all__ = [
     "ROUTES",
     "STATUS",
     "TX_EVENTS_MAX_LIMIT",
+    "TX_MULTIPLE",
+    "TX_MULTIPLE_MAX_IDS",
     "TX_V1",
     "TX_V3",
-    "ApiSession",
     "ApiStatus",
     "AssetEvent",
     "Block",

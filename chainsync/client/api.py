@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from chainsync.client.batch import transactions_batch_get
 from chainsync.client.checks import (
     _FUNCTION_NAME,
     _LOG_CURSOR,
@@ -84,6 +85,7 @@ class StacksApiClient(HttpTransport):
     # found missing (_switch).
     _use_v2_logs = True
     _use_v3_tx = True
+    _use_tx_multiple = True
 
     # --- chain state ---
 
@@ -181,6 +183,10 @@ class StacksApiClient(HttpTransport):
             return self._transaction_v1(tx_id)
         except StacksApiNotFound as missing:
             return self._transaction_after_v3_404(tx_id, missing)
+
+    def transactions_get(self, tx_ids: Iterable[str]) -> dict[str, Transaction]:
+        """Many txs by id in few requests (see chainsync.client.batch): those found, by id."""
+        return transactions_batch_get(self, tx_ids)
 
     def principal_transactions(
         self, principal_id: str, *, cursor: str | None = None, limit: int = PRINCIPAL_TXS_MAX_LIMIT

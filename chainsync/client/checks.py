@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import requests
 
-from chainsync.client.session import ApiSession
 from chainsync.codec import ClarityValueError, principal
 from chainsync.codec.c32 import InvalidAddress
 
@@ -22,7 +21,7 @@ _FUNCTION_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_!?+<>=/*-]{0,127}")
 
 
 def _new_session() -> requests.Session:
-    session = ApiSession()
+    session = requests.Session()
     session.trust_env = False  # no proxies or .netrc credentials from the environment
     return session
 

@@ -1,5 +1,7 @@
-"""Response bodies to results. Every field is checked for its documented type; a body that
-does not fit raises StacksApiBadResponse (through `_parse`)."""
+"""Response bodies to results: one checked parser per API shape. Every field is checked for its
+documented type and every Clarity value decoded once, here, and kept with its hex in the result
+(so nothing downstream decodes it again); a body that does not fit raises StacksApiBadResponse
+(through `_parse`)."""
 
 from __future__ import annotations
 
@@ -62,10 +64,17 @@ def _amount(obj: Any, key: str) -> int:
     return int(text)
 
 
-def _hex_of(obj: Any, key: str, *, optional: bool = False) -> str | None:
-    """The `hex` of a `{hex, repr}` Clarity value, checked to decode."""
+def _clarity(obj: Any, key: str, *, optional: bool = False) -> tuple[str | None, Any]:
+    """The `hex` of the `{hex, repr}` Clarity value at `key` and its decoded value ((None, None)
+    when optional and absent)."""
     value = _field(obj, key, dict, optional=optional)
-    return None if value is None else _arg_hex(value)
+    return (None, None) if value is None else _arg(value)
+
+
+def _arg(arg: Any) -> tuple[str, ClarityValue]:
+    """The `hex` of one `{hex, repr}` Clarity value and the value it decodes to."""
+    text = _str(arg, "hex")
+    return text, clarity_decode(text)
 
 
 def _rows(obj: Any, key: str) -> list[Any]:
@@ -120,31 +129,15 @@ def _block(data: Any) -> Block:
 
 
 def _contract_log(item: Any) -> ContractLog:
-    """The common, well-formed shape read directly; anything else through the field checks
-    (which say what is wrong)."""
-    try:
-        log = item["contract_log"]
-        tx_id, index, hex_ = item["tx_id"], item["event_index"], log["value"]["hex"]
-        contract_id, topic = log["contract_id"], log["topic"]
-    except (KeyError, TypeError):
-        return _contract_log_checked(item)
-    if (type(tx_id), type(index), type(contract_id), type(topic), type(hex_)) != _LOG_TYPES:
-        return _contract_log_checked(item)
-    clarity_decode(hex_)
-    return ContractLog(tx_id, index, contract_id, topic, hex_)
-
-
-_LOG_TYPES = (str, int, str, str, str)
-
-
-def _contract_log_checked(item: Any) -> ContractLog:
     log = _field(item, "contract_log", dict)
+    hex_, value = _clarity(log, "value")
     return ContractLog(
         tx_id=_str(item, "tx_id"),
         event_index=_int(item, "event_index"),
         contract_id=_str(log, "contract_id"),
         topic=_str(log, "topic"),
-        value_hex=_hex_of(log, "value") or "",
+        value_hex=hex_,
+        decoded=value,
     )
 
 
@@ -212,19 +205,14 @@ def _asset(asset: Any) -> AssetEvent:
 def _contract_call(call: Any) -> ContractCall | None:
     if call is None:
         return None
-    args = _field(call, "function_args", list, optional=True)
+    rows = _field(call, "function_args", list, optional=True)
+    args = None if rows is None else [_arg(arg) for arg in rows]
     return ContractCall(
         contract_id=_str(call, "contract_id"),
         function_name=_str(call, "function_name"),
-        function_args=None if args is None else tuple(_arg_hex(arg) for arg in args),
+        function_args=None if args is None else tuple(hex_ for hex_, _ in args),
+        values=None if args is None else tuple(value for _, value in args),
     )
-
-
-def _arg_hex(arg: Any) -> str:
-    """The `hex` of one `{hex, repr}` Clarity value, checked to decode."""
-    text = _str(arg, "hex")
-    clarity_decode(text)
-    return text
 
 
 def _v1_is_mined(data: Any) -> bool:
@@ -233,6 +221,7 @@ def _v1_is_mined(data: Any) -> bool:
 
 def _v1_transaction(data: Any, events: tuple[TxEvent, ...]) -> Transaction:
     mined = _v1_is_mined(data)
+    result = _clarity(data, "tx_result", optional=True)
     return Transaction(
         tx_id=_str(data, "tx_id"),
         status=_str(data, "tx_status"),
@@ -247,96 +236,18 @@ def _v1_transaction(data: Any, events: tuple[TxEvent, ...]) -> Transaction:
         burn_block_height=_int(data, "burn_block_height") if mined else None,
         tx_index=_int(data, "tx_index") if mined else None,
         contract_call=_contract_call(_field(data, "contract_call", dict, optional=True)),
-        result_hex=_hex_of(data, "tx_result", optional=True),
+        result_hex=result[0],
         event_count=_int(data, "event_count", optional=True),
         events=events if mined else None,
         source="v1",
         raw=data,
-    )
-
-
-def _tx_head(tx: Any) -> tuple[Any, ...]:
-    """What both routes' v3 transaction objects open with, unchecked (the fast reads check the
-    types after): tx id, status, type, sender address and nonce, block height, hash, index hash
-    and time. Another shape raises KeyError or TypeError, which sends the caller to the checks."""
-    block, sender = tx["block"], tx["sender"]
-    return (
-        tx["tx_id"],
-        tx["status"],
-        tx["type"],
-        sender["address"],
-        sender["nonce"],
-        block["height"],
-        block["hash"],
-        block["index_hash"],
-        block["time"],
+        result_value=result[1],
     )
 
 
 def _v3_transaction(data: Any) -> Transaction:
-    """The common shape (a mined contract call, every field of its documented type, the arguments
-    and result decoding) read directly; anything else, and every error, through the field checks
-    of `_v3_transaction_checked` (which say what is wrong)."""
-    try:
-        call = data["contract_call"]
-        values = (
-            *_tx_head(data),
-            data["bitcoin_block"]["height"],
-            data["block"]["tx_index"],
-            call["contract_id"],
-            call["function_name"],
-        )
-        args, result, event_count = (
-            call.get("function_args"),
-            data.get("result"),
-            data.get("event_count"),
-        )
-        hexes = None if args is None else tuple(_hex_fast(arg) for arg in _list(args))
-        result_hex = None if result is None else _hex_fast(result)
-    except (KeyError, TypeError, AttributeError, _ShapeError, ClarityDecodeError):
-        return _v3_transaction_checked(data)
-    if tuple(map(type, values)) != _V3_TYPES or type(event_count) not in _OPTIONAL_INT:
-        return _v3_transaction_checked(data)
-    tx_id, status, tx_type, address, nonce, *mined, contract_id, function_name = values
-    return Transaction(
-        tx_id,
-        status,
-        tx_type,
-        address,
-        nonce,
-        True,  # canonical: v3 serves only canonical mined rows
-        *mined,  # block height, hash, index hash, time; burn block height; tx index
-        contract_call=ContractCall(contract_id, function_name, hexes),
-        result_hex=result_hex,
-        event_count=event_count,
-        events=None,
-        source="v3",
-        raw=data,
-    )
-
-
-_V3_TYPES = (str, str, str, str, int, int, str, str, int, int, int, str, str)
-_OPTIONAL_INT = (int, type(None))
-
-
-def _list(value: Any) -> list[Any]:
-    if type(value) is not list:
-        raise _ShapeError("not a list")
-    return value
-
-
-def _hex_fast(value: Any) -> str:
-    """The `hex` of a `{hex, repr}` Clarity value when it is a str that decodes; _ShapeError
-    otherwise (the caller then takes the checked path, which says what is wrong)."""
-    text = value["hex"]
-    if type(value) is not dict or type(text) is not str:
-        raise _ShapeError("not a {hex, repr} value")
-    clarity_decode(text)
-    return text
-
-
-def _v3_transaction_checked(data: Any) -> Transaction:
     block = _field(data, "block", dict, optional=True)
+    result = _clarity(data, "result", optional=True)
     burn = _field(data, "bitcoin_block", dict, optional=True) if block else None
     sender = _field(data, "sender", dict)
     return Transaction(
@@ -353,51 +264,16 @@ def _v3_transaction_checked(data: Any) -> Transaction:
         burn_block_height=_int(burn, "height") if block else None,
         tx_index=_int(block, "tx_index") if block else None,
         contract_call=_contract_call(_field(data, "contract_call", dict, optional=True)),
-        result_hex=_hex_of(data, "result", optional=True),
+        result_hex=result[0],
         event_count=_int(data, "event_count", optional=True),
         events=None,
         source="v3",
         raw=data,
+        result_value=result[1],
     )
 
 
 def _tx_summary(row: Any) -> TxSummary:
-    """The common, well-formed shape read directly; anything else through the field checks
-    (which say what is wrong)."""
-    try:
-        tx, stx = row["transaction"], row["balance_changes"]["stx"]
-        call = tx.get("contract_call")
-        call = {} if call is None else call  # not a dict: no .get, the checks say so
-        values = (
-            *_tx_head(tx),
-            tx["block"]["tx_index"],
-            tx["bitcoin_block"]["height"],
-            call.get("contract_id"),
-            call.get("function_name"),
-            row["involvement"],
-        )
-        sent, received = stx["sent"], stx["received"]
-    except (KeyError, TypeError, AttributeError):
-        return _tx_summary_checked(row)
-    if (
-        tuple(map(type, values)) not in _SUMMARY_TYPES
-        or type(sent) is not str
-        or type(received) is not str
-        or not sent.isdigit()
-        or not received.isdigit()
-    ):
-        return _tx_summary_checked(row)
-    return TxSummary(*values, int(sent), int(received))
-
-
-_SUMMARY_TYPES = {
-    (str, str, str, str, int, int, str, str, int, int, int, call_id, call_name, str)
-    for call_id in (str, type(None))
-    for call_name in (str, type(None))
-}
-
-
-def _tx_summary_checked(row: Any) -> TxSummary:
     tx = _field(row, "transaction", dict)
     block, sender = _field(tx, "block", dict), _field(tx, "sender", dict)
     call = _field(tx, "contract_call", dict, optional=True) or {}

@@ -1,5 +1,6 @@
 """What the client returns: small frozen dataclasses keeping only what the indexer reads,
-amounts as ints and Clarity values as their hex (decode with `.value()` / `.result()`)."""
+amounts as ints and Clarity values as their hex, with the value the parser decoded once on
+arrival (`.value()`, `.result()`, `ContractCall.values`)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class ContractLog:
     contract_id: str
     topic: str
     value_hex: str
+    decoded: ClarityValue | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -50,7 +52,8 @@ class ContractLog:
         return (self.tx_id, self.event_index)
 
     def value(self) -> ClarityValue:
-        return clarity_decode(self.value_hex)
+        """The print's value: the parser's, or decoded here for a log built by hand."""
+        return clarity_decode(self.value_hex) if self.decoded is None else self.decoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class ContractCall:
     contract_id: str
     function_name: str
     function_args: tuple[str, ...] | None  # hex, in signature order; None when not sent
+    values: tuple[ClarityValue, ...] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +122,17 @@ class Transaction:
     events: tuple[TxEvent, ...] | None  # all of them from v1; None from v3
     source: Literal["v3", "v1"]
     raw: dict[str, Any] = field(repr=False, compare=False)
+    result_value: ClarityValue | None = field(default=None, repr=False, compare=False)
 
     @property
     def mined(self) -> bool:
         return self.block_height is not None
 
     def result(self) -> ClarityValue | None:
-        return None if self.result_hex is None else clarity_decode(self.result_hex)
+        """The result's value: the parser's, or decoded here for a tx built by hand."""
+        if self.result_value is not None or self.result_hex is None:
+            return self.result_value
+        return clarity_decode(self.result_hex)
 
 
 @dataclass(frozen=True, slots=True)

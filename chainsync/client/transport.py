@@ -8,7 +8,7 @@ import logging
 import random
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Self
 from urllib.parse import urlencode
@@ -39,32 +39,50 @@ _RETRYABLE_ERRORS = (
 
 
 class RateLimiter:
-    """At most `per_minute` acquisitions in any 60-second window (0 = unlimited)."""
+    """At most `per_minute` acquisitions in any 60-second window (0 = unlimited), at a steady
+    pace: a token bucket of `burst` tokens (two by default: an idle poll's requests go at once)
+    refilled continuously at `per_minute - burst + 1` a minute, the largest rate at which a full
+    bucket plus a minute's refill stays within the limit. The budget is spread over the minute
+    (one request every 60/49 s at 50/min) instead of spent at once and then waited out for the
+    rest of the minute."""
 
     def __init__(
-        self, per_minute: int, *, clock: Callable[[], float], sleep: Callable[[float], None]
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        burst: int = 2,
     ) -> None:
         if per_minute < 0:
             raise ValueError("rate limit must be >= 0")
+        if burst < 1:
+            raise ValueError("burst must be >= 1")
         self.per_minute = per_minute
+        self.burst = min(burst, per_minute) if per_minute else 0
+        self._rate = (per_minute - self.burst + 1) / 60.0  # tokens a second
         self._clock, self._sleep = clock, sleep
-        self._stamps: deque[float] = deque()
+        self._tokens, self._last = float(self.burst), clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
+        """Take a token, first sleeping until one has been refilled if none is left."""
         if not self.per_minute:
             return
         with self._lock:
-            now = self._expire(self._clock())
-            while len(self._stamps) >= self.per_minute:
-                self._sleep(60.0 - (now - self._stamps[0]))
-                now = self._expire(self._clock())
-            self._stamps.append(now)
+            self._refill()
+            while self._tokens < 1.0 - _EPSILON:
+                self._sleep((1.0 - self._tokens) / self._rate)
+                self._refill()
+            self._tokens -= 1.0
 
-    def _expire(self, now: float) -> float:
-        while self._stamps and now - self._stamps[0] >= 60.0:
-            self._stamps.popleft()
-        return now
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self._rate)
+        self._last = now
+
+
+_EPSILON = 1e-9  # a sleep computed to refill exactly one token may leave it a rounding short
 
 
 # --- HTTP ---------------------------------------------------------------------------------
@@ -196,10 +214,17 @@ class HttpTransport:
 _STATUS_ERRORS: dict[int, type[StacksApiError]] = {404: StacksApiNotFound, 410: StacksApiGone}
 
 
-def _query(params: Mapping[str, str | int] | None) -> str | None:
-    """The query string requests would make of `params` (str and int values; None ones left
-    out), made here: a dict handed to requests is merged and re-encoded through its generic
-    `to_key_val_list`, a tenth of a loopback request's CPU; a string is used as it is."""
+def _query(params: Mapping[str, str | int | list[str]] | None) -> str | None:
+    """The query string requests would make of `params` (str and int values, a list for a
+    repeated key; None ones left out), made here: a dict handed to requests is merged and
+    re-encoded through its generic `to_key_val_list`, a tenth of a loopback request's CPU; a
+    string is used as it is."""
     if not params:
         return None
-    return urlencode([(key, value) for key, value in params.items() if value is not None])
+    pairs = []
+    for key, value in params.items():
+        if isinstance(value, list):
+            pairs.extend((key, item) for item in value)
+        elif value is not None:
+            pairs.append((key, value))
+    return urlencode(pairs)

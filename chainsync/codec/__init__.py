@@ -7,7 +7,7 @@ display text whose escaping and key order vary between tools: always decode `hex
 
 from __future__ import annotations
 
-from chainsync.codec.decode import (
+from chainsync.codec.clarity import (
     clarity_decode,
 )
 from chainsync.codec.encode import (

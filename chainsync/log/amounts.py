@@ -1,7 +1,7 @@
 """The milestone amounts of new projects. A project-created print gives only totals: the gross
 m1..m4 come from the create call's arguments when stored, else from the off-chain project funded
-by that tx when its amounts reproduce what the print says; otherwise the call is looked up (one
-transaction request each, before the events are applied: applying does no I/O)."""
+by that tx when its amounts reproduce what the print says; otherwise the calls are looked up (a
+batch request per 50 transactions, before the events are applied: applying does no I/O)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import bisect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chainsync.client import StacksApiClient
+from chainsync.client import StacksApiClient, Transaction
 from chainsync.codec import clarity_decode
 from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction, ContractSettings
 from projects.models import Milestone, Project
@@ -104,7 +104,7 @@ def fee_rate_in_force(tx_id: str) -> int:
 
 def creation_args_fetch(*, client: StacksApiClient, contract_id: str) -> int:
     """Look up the arguments of pending project-created calls whose amounts nothing stored
-    gives: one transaction request each, stored a chunk at a time. Reads the pending events in
+    gives: a batch request per 50 calls, stored a chunk at a time. Reads the pending events in
     chunks, so memory stays flat. Returns how many were fetched."""
     fetched, after = 0, 0
     rates = FeeRates()
@@ -120,7 +120,7 @@ def creation_args_fetch(*, client: StacksApiClient, contract_id: str) -> int:
             .order_by("pk")[:CHUNK]
         )
         unknown = _unknown(chunk, rates)
-        args_store({tx_id: _args_of(client, tx_id) for tx_id in unknown})
+        args_store(calls_args_fetch(client, unknown))
         fetched += len(unknown)
         if len(chunk) < CHUNK:
             return fetched
@@ -139,14 +139,21 @@ def _unknown(events: list[ChainEvent], rates: FeeRates) -> list[str]:
     ]
 
 
-def _args_of(client: StacksApiClient, tx_id: str) -> list[str]:
-    tx = client.transaction(tx_id)
+def calls_args_fetch(client: StacksApiClient, tx_ids: list[str]) -> dict[str, list[str]]:
+    """The call arguments of `tx_ids` (hex), by id: batch look-ups; an id the batch route does
+    not find (only an orphaned copy left, or unknown) by one look-up of its own, which reads
+    v1's orphaned copies and raises StacksApiNotFound for an unknown tx."""
+    found = client.transactions_get(tx_ids) if tx_ids else {}
+    return {tx_id: _call_args(found.get(tx_id) or client.transaction(tx_id)) for tx_id in tx_ids}
+
+
+def _call_args(tx: Transaction) -> list[str]:
     return list((tx.contract_call.function_args if tx.contract_call else None) or ())
 
 
 def args_fetch(*, client: StacksApiClient, tx_id: str) -> None:
     """Look up and store the arguments of one call (a create whose amounts turned out wrong)."""
-    args_store({tx_id: _args_of(client, tx_id)})
+    args_store(calls_args_fetch(client, [tx_id]))
 
 
 def args_store(found: Mapping[str, list[str]]) -> None:

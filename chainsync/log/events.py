@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from chainsync.codec import (
     Bool,
     ClarityDecodeError,
+    ClarityValue,
     ContractPrincipal,
     StandardPrincipal,
     StringAscii,
@@ -119,12 +120,14 @@ _PLANS = {
 _EVENT_KEY = "event"
 
 
-def print_parse(raw_hex: str) -> PrintEvent:
-    """The event in a print's hex, checked against the contract's schema."""
-    try:
-        value = clarity_decode(raw_hex)
-    except ClarityDecodeError as exc:
-        raise MalformedEvent(f"undecodable print: {exc}") from exc
+def print_parse(raw_hex: str, value: ClarityValue | None = None) -> PrintEvent:
+    """The event in a print's hex (or its `value`, when the client decoded it already), checked
+    against the contract's schema."""
+    if value is None:
+        try:
+            value = clarity_decode(raw_hex)
+        except ClarityDecodeError as exc:
+            raise MalformedEvent(f"undecodable print: {exc}") from exc
     data = value.data if isinstance(value, Tuple) else None
     event = data.get(_EVENT_KEY) if data is not None else None
     if not isinstance(event, StringAscii):
@@ -175,21 +178,23 @@ class Place(NamedTuple):
     function_name: str
 
 
-def event_content(raw_hex: str) -> tuple[Any, ...]:
+def event_content(raw_hex: str, value: ClarityValue | None = None) -> tuple[Any, ...]:
     """EVENT_CONTENT_FIELDS of a print: its hex and what it says, pending; or failed with the
-    reason when malformed."""
+    reason when malformed. `value` is the hex's value when the caller has it decoded."""
     try:
-        parsed = print_parse(raw_hex)
+        parsed = print_parse(raw_hex, value)
     except MalformedEvent as exc:
         return (raw_hex, ChainEvent.State.FAILED, str(exc), "", {}, None)
     payload = json_safe(parsed.fields)
     return (raw_hex, ChainEvent.State.PENDING, "", parsed.name, payload, parsed.project_id)
 
 
-def event_content_set(event: ChainEvent, raw_hex: str) -> ChainEvent:
+def event_content_set(
+    event: ChainEvent, raw_hex: str, value: ClarityValue | None = None
+) -> ChainEvent:
     """The print's hex and what it says: pending, or failed with the reason when malformed."""
-    for name, value in zip(EVENT_CONTENT_FIELDS, event_content(raw_hex), strict=True):
-        setattr(event, name, value)
+    for name, field in zip(EVENT_CONTENT_FIELDS, event_content(raw_hex, value), strict=True):
+        setattr(event, name, field)
     return event
 
 

@@ -234,7 +234,7 @@ _STATE = EVENT_COLUMNS.index("state")
 def _event_row(log: ContractLog, place: Place) -> tuple[Any, ...]:
     """The columns EVENT_COLUMNS of a new event, as event_placed and event_content_set set them
     on a model instance."""
-    return (log.tx_id, log.event_index, True, *place, *event_content(log.value_hex))
+    return (log.tx_id, log.event_index, True, *place, *event_content(log.value_hex, log.decoded))
 
 
 def _events_store(client: StacksApiClient, logs: list[ContractLog]) -> tuple[int, int, str]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from chainsync.client import StacksApiClient, TxSummary
-from chainsync.log.amounts import stored_args
+from chainsync.log.amounts import calls_args_fetch, stored_args
 from chainsync.log.events import event_content_set
 from chainsync.log.fetch import transactions_store
 from chainsync.log.forks import (
@@ -41,7 +41,7 @@ def snapshot_fetch(
     *, client: StacksApiClient, contract_id: str, progress: Progress | None = None
 ) -> Snapshot:
     """Read the contract's whole history: every logs page and every transactions page (the
-    costly part: the API's rate limit bounds it), and one tx lookup per create call whose
+    costly part: the API's rate limit bounds it), and batch look-ups of the create calls whose
     amounts nothing stored gives. Rows above the tip read first are left to the indexer.
     No database writes; raises StacksApiError."""
     tip = client.status().chain_tip
@@ -63,16 +63,20 @@ def snapshot_fetch(
 def _create_args_fetch(
     client: StacksApiClient, prints: Mapping[str, Mapping[int, str]]
 ) -> dict[str, list[str]]:
-    found = {}
-    for tx_id, events in prints.items():
-        for index, raw in events.items():
-            event = event_content_set(ChainEvent(tx_id=tx_id, event_index=index), raw)
-            # Off-chain amounts are not trusted here (no fee rate in force is known yet): only
-            # stored call arguments spare the lookup.
-            if event.event_name == "project-created" and not stored_args([tx_id]):
-                call = client.transaction(tx_id).contract_call
-                found[tx_id] = list((call.function_args if call else None) or ())
-    return found
+    """The arguments of the create calls among `prints` that have none stored, by batch
+    look-ups. Off-chain amounts are not trusted here (no fee rate in force is known yet): only
+    stored call arguments spare the look-up."""
+    creates = [
+        tx_id
+        for tx_id, events in prints.items()
+        if any(
+            event_content_set(ChainEvent(tx_id=tx_id, event_index=index), raw).event_name
+            == "project-created"
+            for index, raw in events.items()
+        )
+    ]
+    stored = stored_args(creates)
+    return calls_args_fetch(client, [tx_id for tx_id in creates if tx_id not in stored])
 
 
 def snapshot_reconcile(snapshot: Snapshot, *, contract_id: str) -> Changes:

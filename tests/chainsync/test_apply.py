@@ -41,7 +41,7 @@ def test_a_split_of_the_same_total_and_fee_is_found_by_the_net_a_release_prints(
     result = sync(api)
     # then: the create call is looked up once, the projection takes the call's split, and the
     # off-chain project, never funded on its terms, is unlinked with the disagreement recorded
-    assert result.lookups == 1 and len(hiro.requests_to("tx_v3")) == 1
+    assert result.lookups == 1 and len(hiro.requests_to("tx_multiple")) == 1
     assert (result.applied.applied, result.applied.failed) == (2, 0)
     assert milestones(1) == [(1, 10 * STX, 9 * STX, True), (2, 20 * STX, 18 * STX, False)]
     assert ChainProject.objects.get(on_chain_id=1).project is None

@@ -67,6 +67,7 @@ def test_known_amounts_need_no_transaction_lookup(hiro, api):
     result = sync(api)
     assert result.lookups == 0
     assert hiro.requests_to("tx_v3") == [] and hiro.requests_to("tx_v1") == []
+    assert hiro.requests_to("tx_multiple") == []
 
 
 def test_a_project_created_only_on_chain_is_indexed_too(hiro, api):
@@ -84,6 +85,25 @@ def test_a_project_created_only_on_chain_is_indexed_too(hiro, api):
     hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=4)
     sync(api)
     assert ChainMilestone.objects.get(project=chain, slot=4).complete
+
+
+def test_the_amounts_of_many_creations_are_read_fifty_calls_a_request(hiro, api):
+    # given: 60 projects created only on chain, so the amounts of each need its call's arguments
+    for n in range(60):
+        hiro.escrow.create_project_stx(
+            client=CLIENT, freelancer=FREELANCER, milestones=[(n + 1) * STX, 0, 0, 0]
+        )
+    # when
+    result = sync(api)
+    # then: two batch requests, no look-up of its own for any call, and every amount right
+    assert result.lookups == 60
+    assert [len(r.params["tx_id"]) for r in hiro.requests_to("tx_multiple")] == [50, 10]
+    assert hiro.requests_to("tx_v3") == [] and hiro.requests_to("tx_v1") == []
+    amounts = {
+        chain.on_chain_id: [int(m.gross_amount) for m in chain.milestones.all()]
+        for chain in ChainProject.objects.all()
+    }
+    assert amounts == {n + 1: [(n + 1) * STX] for n in range(60)}
 
 
 def test_terms_that_disagree_are_recorded_and_the_project_stays_pending(hiro, api):

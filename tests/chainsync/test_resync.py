@@ -148,3 +148,21 @@ def test_resync_from_chain_changes_nothing_when_the_api_fails(hiro, api):
     with indexer_settings(hiro), pytest.raises(CommandError, match="nothing was changed"):
         call_command("resync", "--from-chain", stdout=StringIO())
     assert chain_derived_dump() == indexed
+
+
+def test_resync_from_chain_reads_unknown_create_calls_in_one_batch(hiro, api):
+    # given: a record that lost the arguments of every create call
+    history(hiro, api)
+    indexed = chain_derived_dump()
+    creates = ChainTransaction.objects.filter(function_name__startswith="create-project")
+    assert creates.count() > 1
+    creates.update(function_args=[])
+    multiple_before = len(hiro.requests_to("tx_multiple"))
+    v3_before = len(hiro.requests_to("tx_v3"))
+    # when
+    with indexer_settings(hiro):
+        call_command("resync", "--from-chain", stdout=StringIO())
+    # then: one batch request read them all, and the record is what the indexer built
+    assert len(hiro.requests_to("tx_multiple")) == multiple_before + 1
+    assert len(hiro.requests_to("tx_v3")) == v3_before
+    assert chain_derived_dump() == indexed

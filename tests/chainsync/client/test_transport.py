@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chainsync.client import (
+    RateLimiter,
     StacksApiBadResponse,
     StacksApiClient,
     StacksApiRejected,
@@ -213,9 +214,69 @@ def test_the_rate_limit_allows_at_most_n_requests_a_minute(
         api.status()
         stamps.append(clock.now)
 
-    assert stamps[:3] == [1000.0] * 3
+    # two at once (the bucket's burst), then one every 30 s: 3 - 2 + 1 = 2 tokens a minute
+    assert stamps == [1000.0, 1000.0, 1030.0, 1060.0, 1090.0, 1120.0, 1150.0]
     assert all(later - earlier >= 60 for earlier, later in zip(stamps, stamps[3:], strict=False))
-    assert stamps[-1] == 1120.0  # no more waiting than needed
+
+
+def _limited(per_minute: int, clock: FakeClock) -> RateLimiter:
+    return RateLimiter(per_minute, clock=clock, sleep=clock.sleep)
+
+
+@pytest.mark.parametrize("per_minute", [1, 2, 50, 500])
+def test_the_budget_is_spread_over_the_minute_without_a_stall(
+    clock: FakeClock, per_minute: int
+) -> None:
+    """Requests back to back go at an even pace: no window of 60 s holds more than the limit,
+    no wait is longer than one request's share of the minute, and a minute's worth is done in
+    the steady rate's time (not the whole budget at once and then a stall to the next
+    window)."""
+    limiter = _limited(per_minute, clock)
+    stamps = []
+
+    for _ in range(3 * per_minute):
+        limiter.acquire()
+        stamps.append(clock.now)
+
+    burst = min(2, per_minute)
+    steady = per_minute - burst + 1  # a minute's refill
+    for i, start in enumerate(stamps):
+        inside = [t for t in stamps[i:] if t < start + 60 - 1e-6]
+        assert len(inside) <= per_minute
+    assert max(clock.sleeps) == pytest.approx(60 / steady)
+    assert stamps[-1] - stamps[0] == pytest.approx((len(stamps) - burst) * 60 / steady)
+
+
+def test_at_50_a_minute_requests_are_1_2_s_apart_and_an_idle_poll_does_not_wait(
+    clock: FakeClock,
+) -> None:
+    limiter = _limited(50, clock)
+    for _ in range(50):
+        limiter.acquire()
+    busy_sleeps = list(clock.sleeps)
+
+    clock.now += 10.0  # an idle poll 10 s later: its two requests go at once
+    clock.sleeps.clear()
+    limiter.acquire()
+    limiter.acquire()
+
+    assert len(busy_sleeps) == 48 and max(busy_sleeps) == pytest.approx(60 / 49)
+    assert clock.sleeps == []
+
+
+def test_the_bucket_holds_no_more_than_its_burst_after_a_long_idle(clock: FakeClock) -> None:
+    limiter = _limited(50, clock)
+    clock.now += 3600.0
+
+    for _ in range(3):
+        limiter.acquire()
+
+    assert clock.sleeps == [pytest.approx(60 / 49)]
+
+
+def test_a_burst_below_one_is_refused(clock: FakeClock) -> None:
+    with pytest.raises(ValueError, match="burst"):
+        RateLimiter(50, clock=clock, sleep=clock.sleep, burst=0)
 
 
 def test_the_rate_limit_counts_retries(hiro: HiroServer, clock: FakeClock) -> None:

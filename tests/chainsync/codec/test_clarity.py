@@ -50,7 +50,6 @@ from chainsync.codec import (
     uint,
 )
 from chainsync.codec.c32 import InvalidAddress
-from chainsync.codec.decode import _careful_decode
 
 DATA = Path(__file__).resolve().parent.parent.parent / "data"
 SAMPLES = DATA / "hiro_samples"
@@ -717,23 +716,21 @@ def test_json_rendering_of_every_shape() -> None:
 # --- remembered values are shared, so they must be immutable -------------------------------
 
 
-def test_decoded_tuples_cannot_be_changed_through_the_memo():
-    """clarity_decode returns the same value for the same hex; a caller trying to change a
-    tuple's fields (top-level or nested, from the fast reader or the careful one) is refused,
-    and the next decode still gives the value the hex says."""
+def test_decoded_tuples_cannot_be_changed():
+    """Decoded values share validated names and principals, so they must be immutable: a caller
+    trying to change a tuple's fields (top-level or nested) is refused, and the next decode
+    still gives the value the hex says."""
     inner = tuple_({"amount": uint(5)})
     value = tuple_({"event": string_ascii("x"), "items": list_([inner]), "maybe": some(inner)})
     raw = to_hex(value)
-    careful = _careful_decode(bytes.fromhex(raw[2:]))
-    for decoded in (clarity_decode(raw), careful, value):
+    for decoded in (clarity_decode(raw), value):
         nested = (decoded["items"].items[0], decoded["maybe"].value)
         for target in (decoded, *nested):
             with pytest.raises(TypeError):
                 target.data["amount"] = uint(6)  # type: ignore[index]
             with pytest.raises((TypeError, AttributeError)):
                 target.data.clear()  # type: ignore[attr-defined]
-    assert clarity_decode(raw) is clarity_decode(raw)
-    assert clarity_decode(raw) == value == careful
+    assert clarity_decode(raw) == value
     assert clarity_to_python(clarity_decode(raw))["items"] == [{"amount": 5}]
 
 
@@ -745,7 +742,7 @@ def test_a_tuple_keeps_its_own_copy_of_the_fields():
     assert repr(value) == "Tuple(data={'a': UInt(value=1)})"
 
 
-# --- the fast reader agrees with the careful one ---------------------------------------------
+# --- the reader on mutated input: a checked value or a ClarityDecodeError ----------------------
 
 
 def _samples() -> list[ClarityValue]:
@@ -767,13 +764,26 @@ def _samples() -> list[ClarityValue]:
     ]
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_the_fast_reader_agrees_with_the_careful_one_on_mutated_input(seed: int) -> None:
-    """Whatever bytes come in, the fast reader gives the careful reader's value or steps aside
-    (then the careful reader decides, and words any error)."""
-    import random
+def _rebuilt(value: ClarityValue) -> ClarityValue:
+    """The same value built again through the constructors, which run every check."""
+    import dataclasses
 
-    from chainsync.codec.fast import _fast_read, _Slow
+    if isinstance(value, Tuple):
+        return Tuple({name: _rebuilt(item) for name, item in value.data.items()})
+    if isinstance(value, List):
+        return List(tuple(_rebuilt(item) for item in value.items))
+    fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if "value" in fields and isinstance(fields["value"], ClarityValue):
+        fields["value"] = _rebuilt(fields["value"])
+    return type(value)(**fields)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_input_gives_a_checked_value_or_a_decode_error(seed: int) -> None:
+    """Whatever bytes come in, the reader (which builds values without their constructors'
+    checks where the bytes guarantee them) either refuses them with ClarityDecodeError, never
+    another exception, or gives a value the constructors accept and that round-trips."""
+    import random
 
     rng = random.Random(seed)
     for value in _samples():
@@ -791,13 +801,12 @@ def test_the_fast_reader_agrees_with_the_careful_one_on_mutated_input(seed: int)
                     raw.insert(at, rng.randrange(256))
             buf = bytes(raw)
             try:
-                fast, end = _fast_read(buf, 0, 1)
-            except (_Slow, IndexError, ValueError):
+                decoded = clarity_decode(buf)
+            except ClarityDecodeError:
                 continue
-            if end != len(buf):
-                continue
-            assert _careful_decode(buf) == fast, buf.hex()
-        assert _fast_read(good, 0, 1) == (value, len(good))
+            assert _rebuilt(decoded) == decoded, buf.hex()
+            assert clarity_decode(clarity_encode(decoded)) == decoded, buf.hex()
+        assert clarity_decode(good) == value
 
 
 def test_decoded_tuples_pickle_and_deep_copy_as_equal_read_only_values():
@@ -809,7 +818,7 @@ def test_decoded_tuples_pickle_and_deep_copy_as_equal_read_only_values():
 
     value = tuple_({"event": string_ascii("x"), "items": list_([tuple_({"amount": uint(5)})])})
     raw = to_hex(value)
-    for decoded in (clarity_decode(raw), _careful_decode(bytes.fromhex(raw[2:]))):
+    for decoded in (clarity_decode(raw), clarity_decode(bytes.fromhex(raw[2:]))):
         for again in (pickle.loads(pickle.dumps(decoded)), copy.deepcopy(decoded)):
             assert again == value and again is not decoded
             with pytest.raises(TypeError):

@@ -160,6 +160,40 @@ class RouteHandlers:
             {},
         )
 
+    def _tx_multiple(
+        self, request: RecordedRequest, parts: dict[str, str]
+    ) -> tuple[int, Any, dict]:
+        """A map by id: the v1 tx (events included, `event_limit` per tx) of each canonical mined
+        or mempool tx, `found: false` for any other id (orphaned copies included)."""
+        ids = [i for value in request.params.get("tx_id", []) for i in value.split(",") if i]
+        if not ids:
+            raise _BadRequest("tx_id is required")
+        bad = next((i for i in ids if not _TX_ID.fullmatch(i)), None)
+        if bad is not None:
+            raise _BadRequest(f"invalid tx id {bad!r}")
+        event_limit = _int_param(request, "event_limit", 20, 1, 100)
+        event_offset = _int_param(request, "event_offset", 0, 0, 10**9)
+        with_args = _param(request, "exclude_function_args") != "true"
+        answer: dict[str, Any] = {}
+        for tx_id in ids:
+            found = self.chain.locate(tx_id)
+            tx, block, entry = found if found else (None, None, None)
+            if entry is not None:
+                answer[tx_id] = {"found": True, "result": tx_v1_mempool_json(entry)}
+            elif tx is not None and block is not None and block.canonical:
+                result = tx_v1_json(
+                    tx,
+                    block,
+                    self.chain.contract_id,
+                    event_limit=event_limit,
+                    event_offset=event_offset,
+                    with_args=with_args,
+                )
+                answer[tx_id] = {"found": True, "result": result}
+            else:
+                answer[tx_id] = {"found": False, "result": {"tx_id": tx_id}}
+        return 200, answer, {}
+
     def _tx_v3(self, request: RecordedRequest, parts: dict[str, str]) -> tuple[int, Any, dict]:
         tx, block, entry = self._locate(parts["tx_id"])
         include = {item for value in request.params.get("include", []) for item in value.split(",")}

@@ -78,6 +78,7 @@ _ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
         ("info", "GET", r"/v2/info"),
         ("contract_logs", "GET", r"/extended/v2/smart-contracts/(?P<contract_id>[^/]+)/logs"),
         ("contract_events", "GET", r"/extended/v1/contract/(?P<contract_id>[^/]+)/events"),
+        ("tx_multiple", "GET", r"/extended/v1/tx/multiple"),
         ("tx_v1", "GET", r"/extended/v1/tx/(?P<tx_id>[^/]+)"),
         ("tx_v3", "GET", r"/extended/v3/transactions/(?P<tx_id>[^/]+)"),
         (

@@ -1,6 +1,7 @@
-"""The v3 transaction's direct read against its field checks: on the documented sample and on
-every mutation of it (each field removed, nulled or given another type; each Clarity hex broken),
-both give the same Transaction or the same error."""
+"""The v3 transaction's one checked parser, on the documented sample and on every mutation of
+it (each field removed, nulled or given another type; each Clarity hex broken): a Transaction
+whose decoded values are its hex's, or StacksApiBadResponse naming the route, never another
+exception."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from chainsync.client import TX_V3, StacksApiBadResponse, Transaction, parsing
-from chainsync.client.parsing import _parse, _v3_transaction, _v3_transaction_checked
+from chainsync.client import TX_V3, StacksApiBadResponse
+from chainsync.client.parsing import _parse, _v3_transaction
+from chainsync.codec import clarity_decode
 from tests.chainsync.client.helpers import sample
 
 _REPLACEMENTS: tuple[Any, ...] = (None, True, 0, 7, 1.5, "", "x", [], {}, {"hex": "0x09"})
@@ -66,12 +68,18 @@ def _set(base: Any, path: tuple[Any, ...], value: Any) -> Any:
     return body
 
 
-def _outcome(parser: Any, body: Any) -> tuple[Any, ...]:
+def _outcome(body: Any) -> tuple[Any, ...]:
     try:
-        tx = _parse(TX_V3, parser, body)
+        tx = _parse(TX_V3, _v3_transaction, body)
     except StacksApiBadResponse as exc:
-        return ("error", exc.message, exc.status)
-    return ("tx", tx, tx.raw is body)
+        assert exc.message.startswith("tx_v3: ") and exc.status == 200
+        return ("error", exc.message)
+    assert tx.raw is body
+    assert tx.result() == (None if tx.result_hex is None else clarity_decode(tx.result_hex))
+    call = tx.contract_call
+    if call is not None and call.function_args is not None:
+        assert call.values == tuple(clarity_decode(arg) for arg in call.function_args)
+    return ("tx", tx)
 
 
 BODIES = dict(_bodies())
@@ -82,20 +90,21 @@ def test_the_mutations_cover_every_field() -> None:
 
 
 @pytest.mark.parametrize("name", BODIES)
-def test_the_direct_read_agrees_with_the_checks(name: str) -> None:
-    body = BODIES[name]
-
-    assert _outcome(_v3_transaction, body) == _outcome(_v3_transaction_checked, body)
+def test_every_mutation_parses_or_is_refused_as_a_bad_response(name: str) -> None:
+    _outcome(BODIES[name])
 
 
-def test_the_sample_takes_the_direct_read(monkeypatch) -> None:
-    def refuse(data: Any) -> Transaction:
-        raise AssertionError("took the checked path")
-
-    monkeypatch.setattr(parsing, "_v3_transaction_checked", refuse)
-
+def test_the_sample_parses_with_its_values_decoded_once() -> None:
     tx = _v3_transaction(sample("v3_transaction"))
 
     assert tx.contract_call is not None
     assert len(tx.contract_call.function_args or ()) == 5
+    assert len(tx.contract_call.values or ()) == 5
+    assert tx.result_value is not None and tx.result() is tx.result_value
     assert tx.canonical and tx.block_height == 3712040 and tx.burn_block_height == 152310
+
+
+def test_a_broken_hex_is_refused_with_the_field_s_reason() -> None:
+    outcome = _outcome(_set(sample("v3_transaction"), ("result", "hex"), "0x01"))
+
+    assert outcome[0] == "error" and "uint needs 16 bytes" in outcome[1]
