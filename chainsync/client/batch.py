@@ -5,21 +5,34 @@ TX_EVENTS_MAX_LIMIT events) when the API has it canonical and mined, or in the m
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from chainsync.client.checks import _tx_id
 from chainsync.client.errors import StacksApiGone, StacksApiNotFound, _ShapeError
 from chainsync.client.parsing import _field, _parse, _v1_events, _v1_transaction
 from chainsync.client.results import Transaction
-from chainsync.client.routes import TX_EVENTS_MAX_LIMIT, TX_MULTIPLE, TX_MULTIPLE_MAX_IDS, TX_V3
+from chainsync.client.routes import (
+    TX_EVENTS_MAX_LIMIT,
+    TX_MULTIPLE,
+    TX_MULTIPLE_MAX_IDS,
+    TX_V3,
+    Route,
+)
 
-if TYPE_CHECKING:
-    from chainsync.client.api import StacksApiClient
+
+class _Client(Protocol):
+    """What the batch needs of chainsync.client.api.StacksApiClient (which calls it), named
+    here so that this module does not import the one above it."""
+
+    _use_tx_multiple: bool
+
+    def _get_json(self, route: Route, path: str, params: Any = None) -> Any: ...
+    def _switch(self, flag: str, old: Route, new: Route) -> None: ...
+    def _transaction_v1(self, tx_id: str) -> Transaction: ...
+    def transaction(self, tx_id: str, *, events: bool = False) -> Transaction: ...
 
 
-def transactions_batch_get(
-    client: StacksApiClient, tx_ids: Iterable[str]
-) -> dict[str, Transaction]:
+def transactions_batch_get(client: _Client, tx_ids: Iterable[str]) -> dict[str, Transaction]:
     """The transactions the API finds among `tx_ids`, by (normalized) id; ids it does not find
     (unknown, or only an orphaned copy) are left out. One request per TX_MULTIPLE_MAX_IDS ids,
     plus v1 pages for a tx with more events than one answer holds; where the route is missing,
@@ -42,7 +55,7 @@ def transactions_batch_get(
     return found
 
 
-def _batch(client: StacksApiClient, data: Any, ids: list[str]) -> dict[str, Transaction]:
+def _batch(client: _Client, data: Any, ids: list[str]) -> dict[str, Transaction]:
     if not isinstance(data, dict):
         raise _ShapeError(f"expected a map by tx id, got {type(data).__name__}")
     found = {}
@@ -59,7 +72,7 @@ def _batch(client: StacksApiClient, data: Any, ids: list[str]) -> dict[str, Tran
     return found
 
 
-def _one_by_one(client: StacksApiClient, ids: list[str]) -> dict[str, Transaction]:
+def _one_by_one(client: _Client, ids: list[str]) -> dict[str, Transaction]:
     found = {}
     for tx_id in ids:
         try:
