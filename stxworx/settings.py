@@ -273,7 +273,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"DisputeStatusEnum": "projects.models.Dispute.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "stxworx.openapi.postprocess",
+        "notifications.schema.websocket_components_add",
     ],
 }
 
