@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from chainsync.codec.c32 import (
+from stacks.c32 import (
     MAINNET_MULTI_SIG,
     MAINNET_SINGLE_SIG,
     TESTNET_MULTI_SIG,

@@ -21,7 +21,7 @@ from accounts.services import user_get_or_create
 from accounts.signals import session_revoked
 from accounts.siws import CHAIN_IDS, MAX_MESSAGE_BYTES, SiwsMessage
 from accounts.tokens import TokenClaims, token_is_revoked, token_issue, token_revoke
-from chainsync.codec.c32 import (
+from stacks.c32 import (
     InvalidPublicKey,
     InvalidSignature,
     message_hash,

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from chainsync.codec.c32 import InvalidAddress, address_normalize
+from stacks.c32 import InvalidAddress, address_normalize
 
 
 class _AuthThrottle(SimpleRateThrottle):

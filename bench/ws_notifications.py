@@ -38,7 +38,7 @@ import json, hashlib
 from accounts.models import User
 from accounts.tokens import token_issue
 from accounts.auth import ws_ticket_issue
-from chainsync.codec.c32 import address_from_hash160
+from stacks.c32 import address_from_hash160
 out = []
 for i in range({n}):
     h = hashlib.sha256(f"bench-ws-{{i}}".encode()).digest()[:20]

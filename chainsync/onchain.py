@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainsync.client import StacksApiClient
-from chainsync.codec import clarity_to_python, uint
 from chainsync.log.amounts import MAX_SLOTS
 from chainsync.models import ChainDispute, ChainMilestone, ChainProject
+from stacks import clarity_to_python, uint
 
 TOKEN_TYPES = {0: "STX", 1: "sBTC"}
 DISPUTE_STATUSES = {1: "open", 2: "resolved"}

@@ -12,10 +12,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chainsync.codec import JSON_SAFE_INT, json_int
 from chainsync.log.events import SCHEMAS
 from chainsync.models import ChainDispute, ChainEvent
 from projects.serializers import BlankAsNull
+from stacks import JSON_SAFE_INT, json_int
 from stxworx.fields import QueryIntegerField
 from stxworx.pagination import PageQuery
 from stxworx.serializers import StrictSerializer

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import coincurve
 
-from chainsync.codec.c32 import (
+from stacks.c32 import (
     MAINNET_SINGLE_SIG,
     TESTNET_SINGLE_SIG,
     message_sign,

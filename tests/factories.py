@@ -6,9 +6,9 @@ import itertools
 import factory
 
 from accounts.models import User
-from chainsync.codec.c32 import TESTNET_SINGLE_SIG, address_from_hash160
 from projects.models import Milestone, Project, Review
 from proposals.models import Proposal
+from stacks.c32 import TESTNET_SINGLE_SIG, address_from_hash160
 
 _seq = itertools.count(1)
 

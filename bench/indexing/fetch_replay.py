@@ -148,7 +148,7 @@ def _split_install(client: Any, totals: Counter[str]) -> None:
 def _memos_clear() -> None:
     """Forget the names and principals the codec has seen valid, so every replay decodes as
     the first walk did."""
-    from chainsync.codec import c32, clarity
+    from stacks import c32, clarity
 
     clarity._NAMES.clear()
     clarity._CONTRACT_NAMES.clear()

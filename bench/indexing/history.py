@@ -10,8 +10,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from chainsync.codec import bool_, ok, principal, string_ascii, tuple_, uint
-from chainsync.codec.c32 import address_from_hash160
+from stacks import bool_, ok, principal, string_ascii, tuple_, uint
+from stacks.c32 import address_from_hash160
 from tests.chainsync import hiro_server as hiro
 from tests.chainsync.hiro_server import events, milestone_fees, stx
 

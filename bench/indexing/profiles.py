@@ -18,7 +18,7 @@ LAYERS = [
     ("HTTP client (requests, urllib3, http.client, socket)", ("/requests/", "/urllib3/", "/http/")),
     ("JSON decoding", ("/json/",)),
     ("chainsync client (response checks, dataclasses)", ("chainsync/client/",)),
-    ("Clarity decoding, event parsing", ("chainsync/codec", "chainsync/log/events")),
+    ("Clarity decoding, event parsing", ("stacks", "chainsync/log/events")),
     ("chainsync services and projection", ("chainsync/",)),
     ("projects and notifications services", ("projects/", "notifications/")),
     ("channel layer push (asgiref, channels)", ("/asgiref/", "/channels/")),

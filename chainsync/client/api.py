@@ -70,7 +70,7 @@ from chainsync.client.routes import (
     Route,
 )
 from chainsync.client.transport import HttpTransport
-from chainsync.codec import ClarityValue, to_hex
+from stacks import ClarityValue, to_hex
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from chainsync.codec import ClarityValueError, principal
-from chainsync.codec.c32 import InvalidAddress
+from stacks import ClarityValueError, principal
+from stacks.c32 import InvalidAddress
 
 _TX_ID = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
 _BLOCK_HASH = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")

@@ -24,7 +24,7 @@ from chainsync.client.results import (
     TxSummary,
 )
 from chainsync.client.routes import Route
-from chainsync.codec import ClarityDecodeError, ClarityValue, clarity_decode
+from stacks import ClarityDecodeError, ClarityValue, clarity_decode
 
 _LOG_EVENT = "smart_contract_log"
 

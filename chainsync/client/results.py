@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chainsync.codec import ClarityValue, clarity_decode
+from stacks import ClarityValue, clarity_decode
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chainsync.client import StacksApiClient, Transaction
-from chainsync.codec import clarity_decode
 from chainsync.models import CHAIN_ORDER, ChainEvent, ChainTransaction, ContractSettings
 from projects.models import Milestone, Project
+from stacks import clarity_decode
 from stxworx.sql import CHUNK, values_update
 
 FEE_DENOMINATOR = 10_000

@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
-from chainsync.codec import (
+from chainsync.models import EVENT_STATE_MOVES, ChainEvent, ChainTransaction
+from stacks import (
     Bool,
     ClarityDecodeError,
     ClarityValue,
@@ -24,7 +25,6 @@ from chainsync.codec import (
     clarity_decode,
     json_int,
 )
-from chainsync.models import EVENT_STATE_MOVES, ChainEvent, ChainTransaction
 from stxworx.sql import pks_update
 
 UINT, PRINCIPAL, BOOL, TOKEN = "uint", "principal", "bool", "token"

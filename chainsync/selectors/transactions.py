@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainsync.client import StacksApiError, StacksApiNotFound, Transaction
-from chainsync.codec import ResponseErr, UInt
 from chainsync.models import ChainEvent
 from chainsync.selectors.common import ChainApiUnavailable, _live_client, escrow_contract_id
 from chainsync.selectors.event_log import chain_event_list
 from chainsync.selectors.progress import _indexed_through, _sync_state
+from stacks import ResponseErr, UInt
 from stxworx.errors import NotFound
 
 # CONTRACT.md "Error codes": the `(err uNNN)` of an aborted call.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import coincurve
 from rest_framework.test import APIClient
 
-from chainsync.codec.c32 import TESTNET_SINGLE_SIG, message_sign, public_key_to_address
+from stacks.c32 import TESTNET_SINGLE_SIG, message_sign, public_key_to_address
 
 
 @dataclass(frozen=True)

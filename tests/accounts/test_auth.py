@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts import auth
 from accounts.models import SignInChallenge, User
-from chainsync.codec.c32 import SECP256K1_N, TESTNET_MULTI_SIG, address_decode, address_from_hash160
+from stacks.c32 import SECP256K1_N, TESTNET_MULTI_SIG, address_decode, address_from_hash160
 from tests.accounts.signer import Wallet, bearer, sign_in
 from tests.projects.test_apis import assert_error
 

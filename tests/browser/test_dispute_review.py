@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from chainsync.client import StacksApiClient
-from chainsync.codec import Bool, UInt, clarity_decode
 from projects import services
 from projects.models import Dispute, Project
+from stacks import Bool, UInt, clarity_decode
 from tests.chainsync.hiro_server import ESCROW_CONTRACT, HiroServer, milestone_fees
 from tests.chainsync.scenarios import indexer_settings, pending_project
 from tests.factories import ProjectFactory, ProposalFactory, UserFactory, make_address

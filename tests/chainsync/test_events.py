@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.codec import (
+from chainsync.log.events import SCHEMAS, MalformedEvent, _field, json_safe, print_parse
+from stacks import (
     bool_,
     buffer,
     clarity_encode,
@@ -17,7 +18,6 @@ from chainsync.codec import (
     tuple_,
     uint,
 )
-from chainsync.log.events import SCHEMAS, MalformedEvent, _field, json_safe, print_parse
 from tests.chainsync.hiro_server import CLIENT, FREELANCER, events
 
 SBTC = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sbtc-token"

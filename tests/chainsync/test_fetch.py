@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chainsync.client import StacksApiClient
-from chainsync.codec import string_ascii, tuple_, uint
 from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainTransaction, SyncState
+from stacks import string_ascii, tuple_, uint
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Print
 
 pytestmark = pytest.mark.django_db

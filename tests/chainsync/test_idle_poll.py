@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from chainsync.codec import uint
 from chainsync.models import ChainEvent, ChainProject, ChainTransaction
 from chainsync.verify import project_differences
+from stacks import uint
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, HiroServer
 from tests.chainsync.scenarios import STX, sync
 

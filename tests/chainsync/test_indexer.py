@@ -7,11 +7,11 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from chainsync.codec import string_ascii, tuple_, uint
 from chainsync.handlers.apply import events_apply
 from chainsync.log.fetch import chain_fetch
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject, SyncState
 from projects.models import Project
+from stacks import string_ascii, tuple_, uint
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER, Print
 from tests.chainsync.scenarios import fund, notes, pending_project, sync
 
@@ -152,7 +152,7 @@ def test_an_event_that_does_not_fit_fails_and_the_rest_go_on(hiro, api):
 
 
 def _principal(address: str):
-    from chainsync.codec import principal
+    from stacks import principal
 
     return principal(address)
 

@@ -9,11 +9,11 @@ import pytest
 from django.core.management import call_command
 
 from chainsync.client import StacksApiClient
-from chainsync.codec import string_ascii, tuple_, uint
 from chainsync.models import ChainEvent, ChainMilestone, ChainProject, ChainTransaction
 from notifications.models import Notification
 from projects import services as projects_services
 from projects.models import Project
+from stacks import string_ascii, tuple_, uint
 from tests.chainsync.hiro_server import CLIENT, DEPLOYER, FREELANCER, HiroServer, Print, events
 from tests.chainsync.scenarios import (
     STX,

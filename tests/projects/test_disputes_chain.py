@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.codec import uint
 from chainsync.handlers import rebuild
 from chainsync.models import ChainEvent, ChainTransaction
 from notifications.models import Notification
 from projects.models import Dispute, Project
+from stacks import uint
 from tests.chainsync.hiro_server import (
     CLIENT,
     DEPLOYER,

@@ -11,10 +11,10 @@ import json
 import pytest
 from django.test import Client
 
-from chainsync.codec import bool_, uint
 from files.models import StoredFile
 from projects import services
 from projects.models import Dispute
+from stacks import bool_, uint
 from tests.chainsync.hiro_server import CLIENT
 from tests.chainsync.scenarios import indexer_settings, sync
 from tests.files.factories import StoredFileFactory

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.codec import uint
 from chainsync.models import ChainEvent
+from stacks import uint
 from tests.chainsync.apis.helpers import CONFIRMATIONS, EVENT_KEYS, STX, on_chain_only, sync
 from tests.chainsync.hiro_server import CLIENT, FREELANCER
 from tests.projects.test_apis import assert_error
@@ -104,7 +104,7 @@ def test_events_refuse_bad_filters(chain, anon, query, field):
 
 
 def test_events_become_final_once_buried_and_failed_ones_show_why(chain, anon):
-    from chainsync.codec import string_ascii, tuple_
+    from stacks import string_ascii, tuple_
     from tests.chainsync.hiro_server import Print
 
     ghost = Print(tuple_({"event": string_ascii("mystery"), "project-id": uint(9)}))

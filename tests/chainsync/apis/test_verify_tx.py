@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainsync.codec import uint
 from chainsync.models import ChainEvent
+from stacks import uint
 from tests.chainsync.apis.helpers import EVENT_KEYS, api_down, on_chain_only, sync, verify
 from tests.chainsync.hiro_server import CLIENT, FREELANCER
 from tests.projects.test_apis import assert_error

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from chainsync.client import ContractLog, StacksApiClient
-from chainsync.codec import uint
+from stacks import uint
 from tests.chainsync.hiro_server import (
     CLIENT,
     DEPLOYER,

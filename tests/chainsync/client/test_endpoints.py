@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chainsync.client import CallReadFailed, StacksApiClient, StacksApiNotFound
-from chainsync.codec import (
+from stacks import (
     bool_,
     clarity_decode,
     none,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chainsync.client import StacksApiClient
-from chainsync.codec import string_ascii, tuple_
+from stacks import string_ascii, tuple_
 from tests.chainsync.client.helpers import ESCROW, get, key_shape, sample, sample_story
 from tests.chainsync.hiro_server import CLIENT, FREELANCER, SBTC_TOKEN, HiroServer, Print, events
 

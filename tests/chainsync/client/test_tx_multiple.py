@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from chainsync.client import TX_MULTIPLE_MAX_IDS, StacksApiClient
-from chainsync.codec import ok, uint
+from stacks import ok, uint
 from tests.chainsync.client.helpers import sample, sample_story
 from tests.chainsync.hiro_server import DEPLOYER, HiroServer, events
 

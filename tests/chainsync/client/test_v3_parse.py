@@ -13,7 +13,7 @@ import pytest
 
 from chainsync.client import TX_V3, StacksApiBadResponse
 from chainsync.client.parsing import _parse, _v3_transaction
-from chainsync.codec import clarity_decode
+from stacks import clarity_decode
 from tests.chainsync.client.helpers import sample
 
 _REPLACEMENTS: tuple[Any, ...] = (None, True, 0, 7, 1.5, "", "x", [], {}, {"hex": "0x09"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chainsync.client import StacksApiClient, StacksApiGone
-from chainsync.codec import ok, uint
+from stacks import ok, uint
 from tests.chainsync.client.helpers import (
     ESCROW,
     canonical_keys,

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from chainsync.codec import ClarityValue, bool_, err, ok, uint
+from stacks import ClarityValue, bool_, err, ok, uint
 from tests.chainsync.hiro_server.model import (
     ESCROW_CONTRACT,
     NAKAMOTO_MICROBLOCK_SEQUENCE,

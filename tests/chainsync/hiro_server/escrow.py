@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chainsync.codec import ContractPrincipal, StandardPrincipal, UInt, bool_, ok, principal, uint
+from stacks import ContractPrincipal, StandardPrincipal, UInt, bool_, ok, principal, uint
 from tests.chainsync.hiro_server.chain import Chain
 from tests.chainsync.hiro_server.model import Tx, stx, stx_sent_equal_to
 from tests.chainsync.hiro_server.prints import events, milestone_fees

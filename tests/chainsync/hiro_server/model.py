@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from chainsync.codec import ClarityValue, Tuple
+from stacks import ClarityValue, Tuple
 
 ESCROW_CONTRACT = "STVNRH0FC9XJP8J18C92J09MNBS2BS2TW6RCAQ87.escrow-contract-v1"
 DEPLOYER = "STVNRH0FC9XJP8J18C92J09MNBS2BS2TW6RCAQ87"

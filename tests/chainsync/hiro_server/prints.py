@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chainsync.codec import (
+from stacks import (
     ClarityValue,
     StringAscii,
     bool_,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from chainsync.codec import ClarityDecodeError, ClarityValue, clarity_decode, principal, to_hex
+from stacks import ClarityDecodeError, ClarityValue, clarity_decode, principal, to_hex
 from tests.chainsync.hiro_server.chain import Chain
 from tests.chainsync.hiro_server.model import (
     NODE_VERSION,

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chainsync.codec import (
+from stacks import (
     Bool,
     Buffer,
     ClarityValue,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chainsync.codec import (
+from stacks import (
     ClarityValue,
     UInt,
     bool_,

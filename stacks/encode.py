@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainsync.codec.c32 import address_decode
-from chainsync.codec.values import (
+from stacks.c32 import address_decode
+from stacks.values import (
     MAX_VALUE_SIZE,
     Bool,
     Buffer,
@@ -125,7 +125,7 @@ string_ascii, string_utf8, list_, tuple_ = StringAscii, StringUtf8, List, Tuple
 
 
 def principal(address: str) -> StandardPrincipal | ContractPrincipal:
-    """`SP…` or `SP….name`. Raises chainsync.codec.c32.InvalidAddress or ClarityValueError."""
+    """`SP…` or `SP….name`. Raises stacks.c32.InvalidAddress or ClarityValueError."""
     issuer, dot, name = address.partition(".")
     version, hash160 = address_decode(issuer)
     return ContractPrincipal(version, hash160, name) if dot else StandardPrincipal(version, hash160)

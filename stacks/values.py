@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from chainsync.codec.c32 import address_from_hash160
+from stacks.c32 import address_from_hash160
 
 MAX_VALUE_SIZE = 1024 * 1024
 # Counted like a Clarity type signature: a bare scalar has depth 1, each wrapper adds one.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from chainsync.codec.values import (
+from stacks.values import (
     _ASCII_ALLOWED,
     _CLARITY_NAME,
     _CONTRACT_NAME,

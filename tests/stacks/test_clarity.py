@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chainsync.codec import (
+from stacks import (
     MAX_DEPTH,
     MAX_VALUE_SIZE,
     Bool,
@@ -49,9 +49,9 @@ from chainsync.codec import (
     tuple_,
     uint,
 )
-from chainsync.codec.c32 import InvalidAddress
+from stacks.c32 import InvalidAddress
 
-DATA = Path(__file__).resolve().parent.parent.parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"
 SAMPLES = DATA / "hiro_samples"
 GENERATED = json.loads((DATA / "clarity_vectors.json").read_text())["vectors"]
 

@@ -1,4 +1,5 @@
-"""Clarity value codec (SIP-005 wire format).
+"""The Stacks codec (no Django): Clarity values in the SIP-005 wire format (this module's
+names), and c32 addresses with message signatures (stacks.c32).
 
 Decodes the `hex` of print events, tx results, function args and call-read results into typed
 values, and encodes values for read-only call arguments and SIP-018 messages. The API's `repr` is
@@ -7,10 +8,10 @@ display text whose escaping and key order vary between tools: always decode `hex
 
 from __future__ import annotations
 
-from chainsync.codec.clarity import (
+from stacks.clarity import (
     clarity_decode,
 )
-from chainsync.codec.encode import (
+from stacks.encode import (
     bool_,
     buffer,
     clarity_encode,
@@ -29,7 +30,7 @@ from chainsync.codec.encode import (
     tuple_,
     uint,
 )
-from chainsync.codec.values import (
+from stacks.values import (
     JSON_SAFE_INT,
     MAX_DEPTH,
     MAX_VALUE_SIZE,
