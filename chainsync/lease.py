@@ -12,10 +12,15 @@ API work, which the API's rate limit makes dear. A leader keeps it renewed while
 each poll, and between the poll's phases and the fetch's pages once a third of the TTL has
 passed: chainsync.indexer calls `Lease.keep`), so a long backfill does not lose it; a leader
 that lost it (paused past the TTL, say) notices at its next renewal, before its next phase, and
-goes back to following. The HTTP session knows nothing of it."""
+goes back to following. The HTTP session knows nothing of it.
+
+A crashed leader (SIGKILL, OOM) leaves its lease behind. A replica on the same host takes it at
+once when the holder's process is gone (`holder_gone`: the holder id names host and pid), instead
+of waiting out the TTL; a holder on another host, or alive, is waited for as before."""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -31,6 +36,7 @@ from chainsync.client import chainsync_settings
 from chainsync.models import SyncState
 
 DEFAULT_TTL_SECONDS = 60.0
+logger = logging.getLogger("chainsync.lease")
 
 
 class LeaseLost(Exception):
@@ -42,10 +48,36 @@ def leader_ttl() -> float:
     return float(chainsync_settings().get("LEADER_TTL_SECONDS", DEFAULT_TTL_SECONDS))
 
 
+def _host() -> str:
+    return socket.gethostname()[:80]
+
+
 def leader_holder_new() -> str:
-    """`hostname:pid:random`. The host and pid name the replica in logs; the random part keeps a
-    process that reuses a dead one's pid from inheriting its lease."""
-    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
+    """`hostname:pid:random`. The host and pid name the replica (in logs, and for `holder_gone`);
+    the random part keeps a process that reuses a dead one's pid from inheriting its lease."""
+    return f"{_host()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def holder_gone(holder: str) -> bool:
+    """True when `holder` (as `leader_holder_new` names it) was a process of this host that no
+    longer runs, or only as a zombie. False for another host, a name of another form (`--holder`),
+    this process itself, or a process that runs (also one this user may not signal)."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _host() or not pid_text.isdigit() or int(pid_text) in (0, os.getpid()):
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # killed but not yet reaped by its parent: a zombie holds nothing
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def leader_acquire(*, contract_id: str, holder: str, ttl: float | None = None) -> bool:
@@ -55,7 +87,7 @@ def leader_acquire(*, contract_id: str, holder: str, ttl: float | None = None) -
     The row is made first if missing; then one UPDATE takes the lease only if it is free, lapsed
     or `holder`'s already. Racing UPDATEs of a row run one after the other, and each re-checks
     the condition on the row as the previous one left it, so at most one holder gets the lease."""
-    SyncState.objects.get_or_create(contract_id=contract_id)
+    state, _ = SyncState.objects.get_or_create(contract_id=contract_id)
     seconds = leader_ttl() if ttl is None else ttl
     takeable = (
         Q(leader="")
@@ -63,9 +95,14 @@ def leader_acquire(*, contract_id: str, holder: str, ttl: float | None = None) -
         | Q(lease_expires_at__isnull=True)
         | Q(lease_expires_at__lt=Now())
     )
+    dead = state.leader if state.leader not in ("", holder) and holder_gone(state.leader) else ""
+    if dead:  # the UPDATE re-checks it: of replicas racing for a dead one's lease, one wins
+        takeable |= Q(leader=dead)
     taken = SyncState.objects.filter(takeable, contract_id=contract_id).update(
         leader=holder, lease_expires_at=Now() + timedelta(seconds=seconds)
     )
+    if taken and dead:
+        logger.warning("%s takes the lease of %s, whose process is gone", holder, dead)
     return taken == 1
 
 

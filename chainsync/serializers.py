@@ -258,3 +258,11 @@ class SyncStatusOutput(serializers.Serializer):
     healthy = serializers.BooleanField(
         help_text="A successful poll within 3 poll intervals and lag under MAX_LAG_BLOCKS."
     )
+    state = serializers.ChoiceField(
+        choices=["starting", "failing", "ok", "disabled"],
+        help_text=(
+            "starting: no poll has completed yet; failing: the last poll failed and none "
+            "succeeded within 3 poll intervals (lastError says why); disabled: "
+            "INDEXER_ENABLED is off; ok otherwise."
+        ),
+    )

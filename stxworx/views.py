@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from django.core.exceptions import RequestDataTooBig
@@ -27,12 +28,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 class IndexerLag(Protocol):
     lag: int
     max_lag: int
+    state: str  # "starting", "failing", "ok" or "disabled"
+    last_error: str | None
+    last_success_at: datetime | None
 
 
 def readyz(request: HttpRequest, *, indexer: Callable[[], IndexerLag]) -> JsonResponse:
-    """Readiness: 200 when the database answers and the chain indexer lags less than its
-    limit (CHAINSYNC['MAX_LAG_BLOCKS'] blocks); 503 with the reason otherwise. `indexer` reads
-    the indexer's status (wired in stxworx/urls.py: the kernel imports no app)."""
+    """Readiness: 200 when the database answers and the chain indexer has completed a poll, is
+    not failing, and lags less than its limit (CHAINSYNC['MAX_LAG_BLOCKS'] blocks); 503 with
+    the reason otherwise. `indexer` reads the indexer's status (wired in stxworx/urls.py: the
+    kernel imports no app)."""
     try:
         status = indexer()  # its queries are the database check
     except DatabaseError as exc:
@@ -41,6 +46,18 @@ def readyz(request: HttpRequest, *, indexer: Callable[[], IndexerLag]) -> JsonRe
         return JsonResponse(
             error_body("not_ready", "The database does not answer.", details), status=503
         )
+    if status.state == "starting":
+        message = "The chain indexer has not completed a poll yet."
+        return JsonResponse(
+            error_body("not_ready", message, {"database": "ok", "indexer": "starting"}),
+            status=503,
+        )
+    if status.state == "failing":
+        last = status.last_success_at.isoformat() if status.last_success_at else None
+        error = (status.last_error or "")[:300]
+        message = f"The chain indexer keeps failing (last success {last}): {error}"
+        details = {"database": "ok", "indexer": "failing", "lastSuccessAt": last}
+        return JsonResponse(error_body("not_ready", message, details), status=503)
     if status.lag >= status.max_lag:
         message = f"The chain indexer is {status.lag} blocks behind (ready below {status.max_lag})."
         details = {"database": "ok", "lag": status.lag, "maxLag": status.max_lag}

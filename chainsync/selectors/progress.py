@@ -25,6 +25,10 @@ class SyncStatus:
     last_error: str | None
     healthy: bool
     max_lag: int
+    state: str  # STARTING, FAILING, OK or DISABLED (see sync_status_get)
+
+
+STARTING, FAILING, OK, DISABLED = "starting", "failing", "ok", "disabled"
 
 
 def _sync_state() -> SyncState:
@@ -41,7 +45,10 @@ def _indexed_through(state: SyncState | None = None) -> int:
 
 def sync_status_get() -> SyncStatus:
     """The indexer of ESCROW_CONTRACT_ID: healthy when it succeeded within the last
-    HEALTHY_POLL_INTERVALS poll intervals and lags less than MAX_LAG_BLOCKS (default 30)."""
+    HEALTHY_POLL_INTERVALS poll intervals and lags less than MAX_LAG_BLOCKS (default 30).
+    `state`: STARTING until a poll has completed; FAILING while its last attempt failed and no
+    poll succeeded within HEALTHY_POLL_INTERVALS intervals (it keeps failing, not once);
+    DISABLED when INDEXER_ENABLED is off (push alone, or nothing, keeps the record); else OK."""
     state = _sync_state()
     indexed = min(_indexed_through(state), state.chain_tip_height)
     lag = state.chain_tip_height - indexed
@@ -50,6 +57,14 @@ def sync_status_get() -> SyncStatus:
         timedelta(seconds=HEALTHY_POLL_INTERVALS * poll)
     )
     limit = max_lag_blocks()
+    if not chainsync_settings().get("ENABLED", True):
+        state_name = DISABLED
+    elif state.last_success_at is None:
+        state_name = STARTING
+    elif state.last_error and not recent:
+        state_name = FAILING
+    else:
+        state_name = OK
     return SyncStatus(
         last_indexed_block=indexed,
         current_block=state.chain_tip_height,
@@ -59,4 +74,5 @@ def sync_status_get() -> SyncStatus:
         last_error=state.last_error or None,
         healthy=recent and lag < limit,
         max_lag=limit,
+        state=state_name,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 from chainsync.models import ChainEvent, SyncState
 from tests.projects.test_apis import assert_error
@@ -32,19 +33,32 @@ def pending_event_at(height: int) -> None:
 
 
 def test_ready_when_the_database_answers_and_the_indexer_keeps_up(anon):
-    SyncState.objects.create(contract_id=CONTRACT, chain_tip_height=500, last_indexed_height=480)
+    SyncState.objects.create(
+        contract_id=CONTRACT,
+        chain_tip_height=500,
+        last_indexed_height=480,
+        last_success_at=timezone.now(),
+    )
     pending_event_at(490)
     response = anon.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "lag": 11}
 
 
-def test_ready_before_the_indexer_ever_ran(anon):
+def test_not_ready_before_the_indexer_completed_a_poll(anon):
+    error = assert_error(anon.get("/readyz"), 503, "not_ready")
+    assert error["details"] == {"database": "ok", "indexer": "starting"}
+    assert "not completed a poll" in error["message"]
+    SyncState.objects.create(contract_id=CONTRACT, last_error="status: HTTP 503")  # tried, failed
+    assert assert_error(anon.get("/readyz"), 503, "not_ready")["details"]["indexer"] == "starting"
+    SyncState.objects.update(last_success_at=timezone.now(), last_error="")
     assert anon.get("/readyz").json() == {"database": "ok", "lag": 0}
 
 
 def test_not_ready_while_the_indexer_lags(anon, settings):
-    SyncState.objects.create(contract_id=CONTRACT, chain_tip_height=500)
+    SyncState.objects.create(
+        contract_id=CONTRACT, chain_tip_height=500, last_success_at=timezone.now()
+    )
     pending_event_at(471)  # everything through 470 applied: 30 blocks behind
     error = assert_error(anon.get("/readyz"), 503, "not_ready")
     assert error["details"] == {"database": "ok", "lag": 30, "maxLag": 30}

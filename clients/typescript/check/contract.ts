@@ -161,6 +161,7 @@ type SyncShape = {
   lastSuccessAt: string | null;
   lastError: string | null;
   healthy: boolean;
+  state: "starting" | "failing" | "ok" | "disabled";
 };
 export type SyncStatus = Assert<
   Equal<ResponseOf<"/api/blockchain/sync-status", "get", 200>, SyncShape>

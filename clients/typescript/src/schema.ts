@@ -1362,7 +1362,24 @@ export interface components {
             lastError: string | null;
             /** @description A successful poll within 3 poll intervals and lag under MAX_LAG_BLOCKS. */
             healthy: boolean;
+            /**
+             * @description starting: no poll has completed yet; failing: the last poll failed and none succeeded within 3 poll intervals (lastError says why); disabled: INDEXER_ENABLED is off; ok otherwise.
+             *
+             *     * `starting` - starting
+             *     * `failing` - failing
+             *     * `ok` - ok
+             *     * `disabled` - disabled
+             */
+            state: components["schemas"]["SyncStatusOutputStateEnum"];
         };
+        /**
+         * @description * `starting` - starting
+         *     * `failing` - failing
+         *     * `ok` - ok
+         *     * `disabled` - disabled
+         * @enum {string}
+         */
+        SyncStatusOutputStateEnum: "starting" | "failing" | "ok" | "disabled";
         TicketOutput: {
             ticket: string;
             /** Format: date-time */

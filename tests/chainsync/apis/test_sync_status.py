@@ -44,9 +44,10 @@ def test_sync_status_of_an_indexer_that_keeps_up(chain, anon):
         "lastSuccessAt",
         "lastError",
         "healthy",
+        "state",
     }
     assert (body["lastIndexedBlock"], body["currentBlock"], body["lag"]) == (tip, tip, 0)
-    assert (body["lastError"], body["healthy"]) == (None, True)
+    assert (body["lastError"], body["healthy"], body["state"]) == (None, True, "ok")
     assert body["lastPollAt"] and body["lastSuccessAt"]
 
 
@@ -60,7 +61,9 @@ def test_sync_status_before_the_indexer_ever_ran(chain, anon):
         "lastSuccessAt": None,
         "lastError": None,
         "healthy": False,
+        "state": "starting",
     }
+    assert anon.get("/readyz").status_code == 503
 
 
 def test_sync_status_of_an_indexer_that_lags(chain, anon):
@@ -84,6 +87,24 @@ def test_sync_status_of_an_indexer_that_stopped_or_fails(chain, anon, settings):
     sync_failure_record(contract_id=ESCROW_CONTRACT, error="contract_logs: HTTP 500")
     body = status(anon)
     assert body["lastError"] == "contract_logs: HTTP 500"
+    assert body["state"] == "ok"  # one failure after a recent success: not yet "keeps failing"
+    assert anon.get("/readyz").status_code == 200
+    # it keeps failing: no success within 3 poll intervals
+    SyncState.objects.update(last_success_at=timezone.now() - timedelta(seconds=31))
+    body = status(anon)
+    assert (body["state"], body["healthy"]) == ("failing", False)
+    ready = anon.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["error"]["details"]["indexer"] == "failing"
+    assert "contract_logs: HTTP 500" in ready.json()["error"]["message"]
+    # a poll succeeds again
+    sync(chain)
+    assert status(anon)["state"] == "ok" and anon.get("/readyz").status_code == 200
+
+
+def test_sync_status_with_the_poller_disabled(chain, anon, settings):
+    settings.CHAINSYNC = {**settings.CHAINSYNC, "ENABLED": False}
+    assert status(anon)["state"] == "disabled"
+    assert anon.get("/readyz").status_code == 200  # nothing polls: readiness is the lag alone
 
 
 def test_sync_status_lag_threshold_is_a_setting(chain, anon, settings):

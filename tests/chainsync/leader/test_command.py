@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,43 @@ def test_sigterm_stops_the_indexer_at_once_and_releases_its_lease(hiro):
         indexer.kill()
         indexer.wait()
     assert leader_get(contract_id=CONTRACT) == ("", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_sigkill_a_restarted_indexer_takes_the_dead_ones_lease_at_once(hiro):
+    # given: the indexer running in its own process, leading under its host:pid:random name,
+    # with a lease of 60 s
+    env = {
+        **os.environ,
+        **_database_env(),
+        "STACKS_API_URL": hiro.url,
+        "STACKS_API_RATE_LIMIT": "0",
+        "ESCROW_CONTRACT_ID": CONTRACT,
+        "INDEXER_POLL_SECONDS": "30",
+    }
+    command = [sys.executable, str(Path(django_settings.BASE_DIR) / "manage.py"), "run_indexer"]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    second = None
+    try:
+        wait_for(lambda: f":{first.pid}:" in leader_get(contract_id=CONTRACT)[0] or first.poll())
+        assert first.poll() is None, first.stderr.read().decode()
+        # when: it is killed without a chance to release its lease, and another one starts
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        assert f":{first.pid}:" in leader_get(contract_id=CONTRACT)[0]  # the lease is left behind
+        started = time.monotonic()
+        second = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        # then: the new one leads within seconds, not after the 60 s TTL
+        wait_for(
+            lambda: f":{second.pid}:" in leader_get(contract_id=CONTRACT)[0] or second.poll(),
+            seconds=15,
+        )
+        assert second.poll() is None, second.stderr.read().decode()
+        assert time.monotonic() - started < 10
+    finally:
+        for process in (first, second):
+            if process is not None:
+                process.kill()
+                process.wait()

@@ -4,7 +4,9 @@ it lapses."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -14,6 +16,7 @@ from django.utils import timezone
 from chainsync.lease import (
     Lease,
     LeaseLost,
+    holder_gone,
     leader_acquire,
     leader_get,
     leader_holder_new,
@@ -74,6 +77,52 @@ def test_holder_names_name_the_host_and_process_and_differ(monkeypatch):
     assert first.startswith(f"{socket.gethostname()[:80]}:{os.getpid()}:") and first != second
     monkeypatch.setattr(socket, "gethostname", lambda: "h" * 255)
     assert len(leader_holder_new()) <= SyncState._meta.get_field("leader").max_length
+
+
+def _here(pid: int) -> str:
+    return f"{socket.gethostname()[:80]}:{pid}:0123abcd"
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_a_holder_is_gone_only_when_its_process_on_this_host_is():
+    assert holder_gone(_here(_dead_pid()))
+    assert not holder_gone(_here(os.getppid()))  # alive
+    assert not holder_gone(_here(os.getpid()))  # this process: another of its holders
+    assert not holder_gone(f"elsewhere-{socket.gethostname()}:{_dead_pid()}:0123abcd")
+    assert not holder_gone("child") and not holder_gone("a:b:c") and not holder_gone("")
+
+
+def test_a_killed_holder_not_yet_reaped_is_gone():
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not holder_gone(_here(child.pid))
+        child.send_signal(signal.SIGKILL)
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, left a zombie
+        assert holder_gone(_here(child.pid))
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.django_db
+def test_the_running_lease_of_a_dead_holder_on_this_host_is_taken_at_once(caplog):
+    dead, alive = _here(_dead_pid()), _here(os.getppid())
+    assert leader_acquire(contract_id=CONTRACT, holder=dead, ttl=60)
+    assert leader_acquire(contract_id=CONTRACT, holder="b", ttl=60)
+    assert lease_row().leader == "b" and seconds_left() > 50
+    assert f"b takes the lease of {dead}" in caplog.text
+    # an alive holder, or one of another host, is waited for as before
+    leader_release(contract_id=CONTRACT, holder="b")
+    for holder in (alive, f"other-host:{_dead_pid()}:0123abcd"):
+        leader_release(contract_id=CONTRACT, holder=lease_row().leader)
+        assert leader_acquire(contract_id=CONTRACT, holder=holder, ttl=60)
+        assert not leader_acquire(contract_id=CONTRACT, holder="c", ttl=60)
+        assert lease_row().leader == holder
 
 
 def test_the_ttl_comes_from_the_settings_with_a_default(settings):
