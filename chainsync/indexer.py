@@ -14,6 +14,7 @@ Each phase commits what it did, so an interrupted poll loses nothing and the nex
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -125,13 +126,17 @@ class Poller:
     lease: Lease
     poll_seconds: float
     report: Callable[[SyncResult], None] = lambda result: None
+    clock: Callable[[], float] = time.monotonic
     failures: int = 0
     leader_seen: str = ""  # the leader last logged, so each change is logged once
 
     def turn(self) -> float:
         """Renew the lease and sync once, or, while another indexer leads, only look. Returns
-        the seconds to wait before the next turn: the poll interval, or a backoff after an API
+        the seconds to wait before the next turn: after a poll, what remains of the interval
+        (polls run at a fixed rate, so a block is seen within one interval of appearing, not
+        an interval plus the poll), the interval while following, or a backoff after an API
         error (during which the lease may lapse to a replica whose API calls work)."""
+        started = self.clock()
         if not self.lease.acquire():
             self._follow()
             return self.poll_seconds
@@ -141,7 +146,7 @@ class Poller:
             result = sync_once(client=self.client, contract_id=contract_id, between=self.lease.keep)
         except LeaseLost as exc:
             logger.warning("lost the lease in the middle of a poll: %s", exc)
-            return self.poll_seconds
+            return self._rest_of_interval(started)
         except StacksApiError as exc:
             self.failures += 1
             sync_failure_record(contract_id=contract_id, error=str(exc))
@@ -155,7 +160,10 @@ class Poller:
             return min(MAX_BACKOFF, self.poll_seconds * 2**self.failures)
         self.failures = 0
         self.report(result)
-        return self.poll_seconds
+        return self._rest_of_interval(started)
+
+    def _rest_of_interval(self, started: float) -> float:
+        return max(0.0, self.poll_seconds - (self.clock() - started))
 
     def _follow(self) -> None:
         leader, until = leader_get(contract_id=self.lease.contract_id)

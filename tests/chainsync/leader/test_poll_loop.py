@@ -102,3 +102,26 @@ def test_a_leader_backs_off_while_the_api_fails():
     poller = Poller(client=client, lease=lease, poll_seconds=10)
     assert [poller.turn(), poller.turn(), poller.turn()] == [20, 40, 80]
     assert lease_row().last_error and lease_row().leader == "a"
+
+
+@pytest.mark.django_db
+def test_polls_run_at_a_fixed_rate_the_wait_is_what_remains_of_the_interval(hiro, monkeypatch):
+    from chainsync import indexer
+
+    fund(hiro, pending_project())
+    now = [100.0]
+    took = iter([3.0, 0.5, 12.0])
+    real = indexer.sync_once
+
+    def timed(**kwargs):
+        result = real(**kwargs)
+        now[0] += next(took)  # the poll takes this long on the poller's clock
+        return result
+
+    monkeypatch.setattr(indexer, "sync_once", timed)
+    lease = Lease(contract_id=CONTRACT, holder="a", ttl=30)
+    poller = Poller(client=api_client(hiro), lease=lease, poll_seconds=10, clock=lambda: now[0])
+    # a 3 s poll waits 7 s, a 0.5 s one 9.5 s: a turn starts every 10 s; one longer than the
+    # interval is followed at once
+    assert [poller.turn(), poller.turn(), poller.turn()] == [7.0, 9.5, 0.0]
+    assert Project.objects.get().status == "active"
