@@ -27,7 +27,7 @@ from chainsync.lease import Lease, LeaseLost, leader_get
 from chainsync.log.amounts import args_fetch, creation_args_fetch
 from chainsync.log.fetch import FetchResult, chain_fetch
 from chainsync.log.state import poll_succeeded, sync_failure_record
-from chainsync.log.tail import TailCheck, provisional_tail_check
+from chainsync.log.tail import TailCheck, provisional_tail_check, tip_unchanged
 from stxworx.sql import gc_paused
 
 logger = logging.getLogger("chainsync.indexer")
@@ -63,11 +63,23 @@ def sync_once(
     left due is settled by the next poll."""
     between()
     requests_before = client.requests_made
+    tip = client.status().chain_tip
+    if tip is not None and tip_unchanged(contract_id=contract_id, tip_hash=tip.block_hash):
+        # the chain has not moved since a poll that left nothing waiting: nothing can be new
+        poll_succeeded(
+            contract_id=contract_id,
+            tip_height=tip.block_height,
+            tip_hash=tip.block_hash,
+            api_requests=client.requests_made - requests_before,
+        )
+        return SyncResult(
+            FetchResult(0, 0, 0, tip.block_height, tip.block_hash), 0, ApplyResult(0, 0, False)
+        )
     tail = provisional_tail_check(client=client, contract_id=contract_id)
     probes = client.requests_made - requests_before
     between()
     fetched = chain_fetch(
-        client=client, contract_id=contract_id, between=between
+        client=client, contract_id=contract_id, between=between, tip=tip
     )  # counts its requests
     between()
     requests_before = client.requests_made

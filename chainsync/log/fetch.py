@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
-from chainsync.client import ContractLog, StacksApiClient, TxSummary
+from chainsync.client import ChainTip, ContractLog, StacksApiClient, TxSummary
 from chainsync.log.events import (
     EVENT_CONTENT_FIELDS,
     EVENT_PLACE_FIELDS,
@@ -55,7 +55,11 @@ def _height_of(tx_id: str) -> int:
 
 
 def chain_fetch(
-    *, client: StacksApiClient, contract_id: str, between: Callable[[], None] | None = None
+    *,
+    client: StacksApiClient,
+    contract_id: str,
+    between: Callable[[], None] | None = None,
+    tip: ChainTip | None = None,
 ) -> FetchResult:
     """Store the contract's calls and print events that are newer than the last completed walk.
 
@@ -65,9 +69,10 @@ def chain_fetch(
     and a row orphaned by a fork cannot stop it). Calls are walked before prints, so every
     print's call is stored; a print whose call is newer than that walk waits for the next poll.
     No lock is held during I/O. Malformed prints are stored as failed events, with the reason.
-    `between` runs after each stored page (the indexer renews its lease there)."""
+    `between` runs after each stored page (the indexer renews its lease there). `tip`: the
+    API's tip as the caller just read it (else read here)."""
     requests_before = client.requests_made
-    tip = client.status().chain_tip
+    tip = tip or client.status().chain_tip
     state = sync_state_get(contract_id=contract_id)
     newest_tx, tx_count = _walk_transactions(
         client, contract_id, _height_of(state.newest_tx), between or _nothing

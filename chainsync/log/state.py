@@ -54,6 +54,7 @@ def poll_succeeded(*, contract_id: str, tip_height: int, tip_hash: str, api_requ
         last_indexed_height=_through(tip_height, waiting),
         last_indexed_hash="" if waiting is not None else tip_hash,
         last_success_at=timezone.now(),
+        last_poll_at=timezone.now(),
         last_error="",
         api_requests=F("api_requests") + api_requests,
     )

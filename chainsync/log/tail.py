@@ -36,7 +36,7 @@ from chainsync.client import (
 )
 from chainsync.conf import confirmations_required
 from chainsync.log import forks
-from chainsync.models import ChainTransaction, SyncState
+from chainsync.models import ChainEvent, ChainTransaction, SyncState
 
 
 def is_final(block_height: int, tip_height: int) -> bool:
@@ -53,6 +53,22 @@ class TailCheck:
     orphaned: tuple[str, ...]  # tx ids a fork took out in this check
     readmitted: tuple[str, ...]  # orphaned tx ids found mined again
     probed: int = 0  # of `heights`, those the listing did not vouch for (a block request each)
+
+
+def tip_unchanged(*, contract_id: str, tip_hash: str) -> bool:
+    """True when the API's tip is the one the last completed poll indexed through with nothing
+    waiting (`last_indexed_hash` is kept only then), no event is pending, no fork is left to
+    settle and no orphaned call is watched: a poll would find nothing (a fork or a new block
+    changes the tip's hash), so it costs only the tip's request."""
+    state = SyncState.objects.filter(contract_id=contract_id).first()
+    return (
+        state is not None
+        and bool(tip_hash)
+        and state.last_indexed_hash == tip_hash
+        and not state.reorg_due
+        and not ChainEvent.objects.filter(state=ChainEvent.State.PENDING, canonical=True).exists()
+        and not forks.orphans_watched()
+    )
 
 
 def provisional_tail_check(*, client: StacksApiClient, contract_id: str) -> TailCheck:

@@ -45,11 +45,18 @@ def test_an_idle_poll_of_a_busy_contract_stays_under_the_keyless_rate_limit(hiro
         result = sync(api)
 
     counts = requests_of(hiro, poll)
-    # then: the tip, the transactions head page twice (tail check, fetch), the logs head page;
-    # no block request: the listing vouches for every provisional height
+    # then: the tip has not moved since a poll that left nothing waiting: the tip alone
+    assert counts == Counter({"status": 1})
+    assert result.tail is None and result.fetched.events == 0
+    assert counts.total() * 60 // POLL_SECONDS == 6 < KEYLESS_LIMIT  # was 9 a poll: 54/min
+    # and: once a block without our calls arrives, the tip, the transactions head page twice
+    # (tail check, fetch), the logs head page; no block request: the listing vouches for every
+    # provisional height
+    hiro.chain.advance(1)
+    counts = requests_of(hiro, poll)
     assert counts == Counter({"status": 1, "principal_transactions": 2, "contract_logs": 1})
     assert (result.tail.heights, result.tail.probed, result.tail.orphaned) == (6, 0, ())
-    assert counts.total() * 60 // POLL_SECONDS == 24 < KEYLESS_LIMIT  # was 9 a poll: 54/min
+    assert counts.total() * 60 // POLL_SECONDS == 24 < KEYLESS_LIMIT
 
 
 def test_an_idle_poll_of_a_quiet_contract_checks_no_tail(hiro, api):
@@ -58,7 +65,16 @@ def test_an_idle_poll_of_a_quiet_contract_checks_no_tail(hiro, api):
     hiro.chain.advance(CONFIRMATIONS)  # every call final
     sync(api)
     counts = requests_of(hiro, lambda: sync(api))
+    assert counts == Counter({"status": 1})  # the tip did not move
+    hiro.chain.advance(1)
+    counts = requests_of(hiro, lambda: sync(api))
     assert counts == Counter({"status": 1, "principal_transactions": 1, "contract_logs": 1})
+    # a pending event (a rebuild queued it) is not "nothing changed": the poll runs in full
+    hiro_idle = requests_of(hiro, lambda: sync(api))
+    assert hiro_idle == Counter({"status": 1})
+    ChainEvent.objects.filter(pk=ChainEvent.objects.first().pk).update(state="pending")
+    counts = requests_of(hiro, lambda: sync(api))
+    assert counts["principal_transactions"] == 1 and counts["contract_logs"] == 1
 
 
 def test_heights_the_listing_does_not_vouch_for_get_a_block_request(hiro, api):
@@ -93,10 +109,15 @@ def test_a_fork_between_the_tail_check_and_the_fetch_is_caught_by_the_next_poll(
     )
     forked = []
 
-    def fork_at_the_fetch(request) -> None:
-        if request.route == "status" and not forked:
-            forked.append(hiro.chain.fork(1, [], [complete_2]))
+    tail_checked = []
 
+    def fork_at_the_fetch(request) -> None:  # the fetch's walk follows the tail check's
+        if request.route == "principal_transactions" and not forked:
+            if tail_checked:
+                forked.append(hiro.chain.fork(2, [], [complete_2]))
+            tail_checked.append(True)
+
+    hiro.chain.advance(1)  # a new block: the poll runs in full (an unmoved tip ends it at once)
     hiro.before_request.append(fork_at_the_fetch)
     racing = sync(api)
     assert forked and racing.tail.orphaned == ()
