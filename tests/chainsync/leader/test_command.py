@@ -87,10 +87,9 @@ def _database_env() -> dict[str, str]:
     return {"DATABASE_URL": f"postgres://{auth}{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_sigterm_stops_the_indexer_at_once_and_releases_its_lease(hiro):
-    # given: the indexer running in its own process, leading
-    env = {
+def _indexer_env(hiro) -> dict[str, str]:
+    """A child run_indexer's environment: this test's database, the fake API, a 30 s poll."""
+    return {
         **os.environ,
         **_database_env(),
         "STACKS_API_URL": hiro.url,
@@ -98,6 +97,12 @@ def test_sigterm_stops_the_indexer_at_once_and_releases_its_lease(hiro):
         "ESCROW_CONTRACT_ID": CONTRACT,
         "INDEXER_POLL_SECONDS": "30",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_stops_the_indexer_at_once_and_releases_its_lease(hiro):
+    # given: the indexer running in its own process, leading
+    env = _indexer_env(hiro)
     manage = Path(django_settings.BASE_DIR) / "manage.py"
     indexer = subprocess.Popen(
         [sys.executable, str(manage), "run_indexer", "--holder", "child"],
@@ -122,14 +127,7 @@ def test_sigterm_stops_the_indexer_at_once_and_releases_its_lease(hiro):
 def test_after_a_sigkill_a_restarted_indexer_takes_the_dead_ones_lease_at_once(hiro):
     # given: the indexer running in its own process, leading under its host:pid:random name,
     # with a lease of 60 s
-    env = {
-        **os.environ,
-        **_database_env(),
-        "STACKS_API_URL": hiro.url,
-        "STACKS_API_RATE_LIMIT": "0",
-        "ESCROW_CONTRACT_ID": CONTRACT,
-        "INDEXER_POLL_SECONDS": "30",
-    }
+    env = _indexer_env(hiro)
     command = [sys.executable, str(Path(django_settings.BASE_DIR) / "manage.py"), "run_indexer"]
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     second = None
