@@ -3,6 +3,9 @@ and the indexer's progress. Public chain data: no sign-in, and a stale token is 
 
 from __future__ import annotations
 
+import hmac
+import json
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -10,9 +13,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chainsync import selectors
+from chainsync.chainhook import ChainhookMalformed
+from chainsync.client import chainsync_settings
+from chainsync.conf import escrow_contract_id
+from chainsync.handlers.push import (
+    ChainhookBadPayload,
+    ChainhookDisabled,
+    ChainhookUnauthorized,
+    chainhook_receive,
+)
 from chainsync.serializers import (
     ChainEventFilter,
     ChainEventOutput,
+    ChainhookInput,
+    ChainhookOutput,
     ChainProjectDetailOutput,
     ChainProjectOutput,
     PageFilter,
@@ -21,6 +35,7 @@ from chainsync.serializers import (
     VerifyTxOutput,
 )
 from stxworx.apis import query, validated
+from stxworx.errors import ApplicationError
 from stxworx.openapi import errors
 from stxworx.pagination import PageNumberPagination, paginate
 
@@ -78,3 +93,59 @@ class SyncStatusApi(_PublicApi):
     @extend_schema(responses=SyncStatusOutput)
     def get(self, request: Request) -> Response:
         return Response(SyncStatusOutput(selectors.sync_status_get()).data)
+
+
+CHAINHOOK_MAX_BYTES = 5 * 1024 * 1024
+
+
+class ChainhookApi(_PublicApi):
+    @errors(400, 401, 413, 503)
+    @extend_schema(
+        request=ChainhookInput,
+        responses=ChainhookOutput,
+        description="Chainhook's push (self-hosted v1 `http_post`): `Authorization: Bearer "
+        "<CHAINHOOK_SECRET>`. Undoes `rollback` blocks, then stores `apply` blocks' prints of the "
+        "escrow contract as provisional (the poller confirms or rolls them back) and applies "
+        "them. Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is "
+        "unset; 401 `chainhook_unauthorized` for a missing or wrong secret; 400 `parse_error` "
+        "or `chainhook_malformed` for a body that is not a v1 payload; 413 over 5 MB. Nothing "
+        "is stored on an error.",
+    )
+    def post(self, request: Request) -> Response:
+        secret = chainsync_settings().get("CHAINHOOK_SECRET") or ""
+        if not secret:
+            raise ChainhookDisabled("Chainhook ingestion is off: CHAINHOOK_SECRET is not set.")
+        given = request.META.get("HTTP_AUTHORIZATION", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
+            raise ChainhookUnauthorized("A missing or wrong Chainhook secret.")
+        body = _json_body(request)
+        try:
+            outcome = chainhook_receive(body=body, contract_id=escrow_contract_id())
+        except ChainhookMalformed as exc:
+            raise ChainhookBadPayload(str(exc)) from exc
+        return Response(ChainhookOutput(outcome).data)
+
+
+def _json_body(request: Request) -> object:
+    """The body as JSON, read up to CHAINHOOK_MAX_BYTES (past that, 413)."""
+    too_large = ApplicationError(
+        "The request body is too large.",
+        code="payload_too_large",
+        http_status=413,
+        extra={"maxBytes": CHAINHOOK_MAX_BYTES},
+    )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > CHAINHOOK_MAX_BYTES:
+        raise too_large
+    raw = request._request.read(CHAINHOOK_MAX_BYTES + 1)
+    if len(raw) > CHAINHOOK_MAX_BYTES:
+        raise too_large
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApplicationError(
+            f"The body is not JSON: {exc}", code="parse_error", http_status=400
+        ) from exc

@@ -266,3 +266,27 @@ class SyncStatusOutput(serializers.Serializer):
             "INDEXER_ENABLED is off; ok otherwise."
         ),
     )
+
+
+class ChainhookInput(serializers.Serializer):
+    """A Chainhook v1 delivery (self-hosted chainhook's `http_post` body). Each block:
+    block_identifier {index, hash}, metadata {stacks_block_hash, bitcoin_anchor_block_identifier
+    {index}, block_time?}, transactions [{transaction_identifier {hash}, metadata {success, sender,
+    position {index}, kind?, receipt {events}}}]; a print is a SmartContractEvent {position
+    {index}, data {contract_identifier, topic "print", raw_value "0x…"}}."""
+
+    apply = serializers.ListField(child=serializers.DictField())
+    rollback = serializers.ListField(child=serializers.DictField())
+    events = serializers.ListField(child=serializers.DictField(), required=False)
+    chainhook = serializers.DictField(required=False)
+
+
+class ChainhookOutput(serializers.Serializer):
+    rolledBack = serializers.IntegerField(
+        source="rolled_back", help_text="Stored txs the rollback blocks took out of the chain."
+    )
+    stored = serializers.IntegerField(help_text="Print events newly stored (0 on redelivery).")
+    readmitted = serializers.IntegerField(help_text="Orphaned txs the apply blocks mined again.")
+    ignored = serializers.IntegerField(help_text="Print events of other contracts, left out.")
+    applied = serializers.IntegerField(help_text="Pending events applied in this request.")
+    failed = serializers.IntegerField(help_text="Pending events that failed to apply.")

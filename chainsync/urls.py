@@ -11,5 +11,6 @@ urlpatterns = [
     ),
     path("blockchain/events", apis.ChainEventListApi.as_view(), name="chain-events"),
     path("blockchain/verify-tx", apis.VerifyTxApi.as_view(), name="chain-verify-tx"),
+    path("blockchain/chainhook", apis.ChainhookApi.as_view(), name="chain-chainhook"),
     path("blockchain/sync-status", apis.SyncStatusApi.as_view(), name="chain-sync-status"),
 ]

@@ -308,6 +308,7 @@ CHAINSYNC = {
     "LEADER_TTL_SECONDS": int(env("INDEXER_LEADER_TTL_SECONDS", "60")),
     "MAX_LAG_BLOCKS": int(env("INDEXER_MAX_LAG_BLOCKS", "30")),  # /readyz and sync-status
     "ONCHAIN_CACHE_SECONDS": int(env("ONCHAIN_CACHE_SECONDS", "60")),
+    "CHAINHOOK_SECRET": env("CHAINHOOK_SECRET", ""),  # unset: POST /api/blockchain/chainhook off
     "VERIFY_MINUTES": int(env("VERIFY_MINUTES", "5")),  # the reconciliation schedule
     "VERIFY_RECENT_BLOCKS": int(env("VERIFY_RECENT_BLOCKS", "1000")),
 }

@@ -125,6 +125,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/blockchain/chainhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Chainhook's push (self-hosted v1 `http_post`): `Authorization: Bearer <CHAINHOOK_SECRET>`. Undoes `rollback` blocks, then stores `apply` blocks' prints of the escrow contract as provisional (the poller confirms or rolls them back) and applies them. Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is unset; 401 `chainhook_unauthorized` for a missing or wrong secret; 400 `parse_error` or `chainhook_malformed` for a body that is not a v1 payload; 413 over 5 MB. Nothing is stored on an error. */
+        post: operations["blockchain_chainhook_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/blockchain/events": {
         parameters: {
             query?: never;
@@ -816,6 +833,41 @@ export interface components {
             /** @description The creation is at least CONFIRMATIONS blocks below the chain tip; provisional (a fork may still undo it) otherwise. */
             final: boolean;
         };
+        /**
+         * @description A Chainhook v1 delivery (self-hosted chainhook's `http_post` body). Each block:
+         *     block_identifier {index, hash}, metadata {stacks_block_hash, bitcoin_anchor_block_identifier
+         *     {index}, block_time?}, transactions [{transaction_identifier {hash}, metadata {success, sender,
+         *     position {index}, kind?, receipt {events}}}]; a print is a SmartContractEvent {position
+         *     {index}, data {contract_identifier, topic "print", raw_value "0x…"}}.
+         */
+        ChainhookInputRequest: {
+            apply: {
+                [key: string]: unknown;
+            }[];
+            rollback: {
+                [key: string]: unknown;
+            }[];
+            events?: {
+                [key: string]: unknown;
+            }[];
+            chainhook?: {
+                [key: string]: unknown;
+            };
+        };
+        ChainhookOutput: {
+            /** @description Stored txs the rollback blocks took out of the chain. */
+            rolledBack: number;
+            /** @description Print events newly stored (0 on redelivery). */
+            stored: number;
+            /** @description Orphaned txs the apply blocks mined again. */
+            readmitted: number;
+            /** @description Print events of other contracts, left out. */
+            ignored: number;
+            /** @description Pending events applied in this request. */
+            applied: number;
+            /** @description Pending events that failed to apply. */
+            failed: number;
+        };
         ChallengeInputRequest: {
             address: string;
         };
@@ -923,7 +975,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "account_disabled" | "address_mismatch" | "already_proposed" | "already_reviewed" | "application_error" | "authentication_failed" | "bad_request" | "chain_api_unavailable" | "challenge_expired" | "challenge_mismatch" | "challenge_unknown" | "challenge_used" | "cid_mismatch" | "conflict" | "csrf_failed" | "dispute_not_open" | "error" | "evidence_limit_reached" | "file_empty" | "file_integrity_failed" | "file_not_found" | "file_too_large" | "forbidden" | "freelancer_mismatch" | "invalid_transition" | "method_not_allowed" | "not_acceptable" | "not_authenticated" | "not_dispute_reviewer" | "not_found" | "not_project_client" | "not_project_freelancer" | "not_project_party" | "not_proposal_freelancer" | "own_project" | "parse_error" | "payload_too_large" | "pin_failed" | "pinning_disabled" | "public_key_mismatch" | "rate_limited" | "resolution_already_recorded" | "server_error" | "sign_in_failed" | "signature_invalid" | "storage_quota_exceeded" | "token_expired" | "token_invalid" | "token_revoked" | "token_user_unknown" | "unprocessable" | "unsupported_file_type" | "unsupported_media_type" | "validation_error";
+                code: "account_disabled" | "address_mismatch" | "already_proposed" | "already_reviewed" | "application_error" | "authentication_failed" | "bad_request" | "chain_api_unavailable" | "chainhook_disabled" | "chainhook_malformed" | "chainhook_unauthorized" | "challenge_expired" | "challenge_mismatch" | "challenge_unknown" | "challenge_used" | "cid_mismatch" | "conflict" | "csrf_failed" | "dispute_not_open" | "error" | "evidence_limit_reached" | "file_empty" | "file_integrity_failed" | "file_not_found" | "file_too_large" | "forbidden" | "freelancer_mismatch" | "invalid_transition" | "method_not_allowed" | "not_acceptable" | "not_authenticated" | "not_dispute_reviewer" | "not_found" | "not_project_client" | "not_project_freelancer" | "not_project_party" | "not_proposal_freelancer" | "own_project" | "parse_error" | "payload_too_large" | "pin_failed" | "pinning_disabled" | "public_key_mismatch" | "rate_limited" | "resolution_already_recorded" | "server_error" | "sign_in_failed" | "signature_invalid" | "storage_quota_exceeded" | "token_expired" | "token_invalid" | "token_revoked" | "token_user_unknown" | "unprocessable" | "unsupported_file_type" | "unsupported_media_type" | "validation_error";
                 /** @description For people; may change. */
                 message: string;
                 /** @description 400 and 422: each field (camelCase, nested as sent) with its messages; otherwise facts about the error (maxBytes, ...). */
@@ -1854,6 +1906,74 @@ export interface operations {
             };
             /** @description Signed in, but not allowed (the code says why). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    blockchain_chainhook_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChainhookInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainhookOutput"];
+                };
+            };
+            /** @description The request does not match this schema (`validation_error`: `details` names each field; `parse_error`: the body is not JSON). Never sent for a request the schema allows. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked (`not_authenticated`, `token_*`); on sign-in, a signature that does not prove the address (`sign_in_failed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body (or file) is larger than allowed (`payload_too_large`, `file_too_large`, `storage_quota_exceeded`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Stacks API could not be read (`chain_api_unavailable`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
