@@ -99,7 +99,7 @@ CHAINHOOK_MAX_BYTES = 5 * 1024 * 1024
 
 
 class ChainhookApi(_PublicApi):
-    @errors(400, 401, 413, 503)
+    @errors(400, 401, 413, 422, 503)
     @extend_schema(
         request=ChainhookInput,
         responses=ChainhookOutput,
@@ -108,8 +108,9 @@ class ChainhookApi(_PublicApi):
         "escrow contract as provisional (the poller confirms or rolls them back) and applies "
         "them. Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is "
         "unset; 401 `chainhook_unauthorized` for a missing or wrong secret; 400 `parse_error` "
-        "or `chainhook_malformed` for a body that is not a v1 payload; 413 over 5 MB. Nothing "
-        "is stored on an error.",
+        "for a body that is not JSON, or `validation_error` for one not of this schema; 422 "
+        "`chainhook_malformed` for blocks that are not v1 blocks (a rule the schema leaves "
+        "open); 413 over 5 MB. Nothing is stored on an error.",
     )
     def post(self, request: Request) -> Response:
         secret = chainsync_settings().get("CHAINHOOK_SECRET") or ""
@@ -118,7 +119,7 @@ class ChainhookApi(_PublicApi):
         given = request.META.get("HTTP_AUTHORIZATION", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
             raise ChainhookUnauthorized("A missing or wrong Chainhook secret.")
-        body = _json_body(request)
+        body = validated(ChainhookInput, _json_body(request))
         try:
             outcome = chainhook_receive(body=body, contract_id=escrow_contract_id())
         except ChainhookMalformed as exc:

@@ -268,7 +268,7 @@ class SyncStatusOutput(serializers.Serializer):
     )
 
 
-class ChainhookInput(serializers.Serializer):
+class ChainhookInput(StrictSerializer):
     """A Chainhook v1 delivery (self-hosted chainhook's `http_post` body). Each block:
     block_identifier {index, hash}, metadata {stacks_block_hash, bitcoin_anchor_block_identifier
     {index}, block_time?}, transactions [{transaction_identifier {hash}, metadata {success, sender,

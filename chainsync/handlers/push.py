@@ -66,5 +66,7 @@ class ChainhookUnauthorized(ApplicationError):
 
 
 class ChainhookBadPayload(ApplicationError):
+    """Of the schema (apply and rollback lists of objects), but not Chainhook v1 blocks."""
+
     code = "chainhook_malformed"
-    http_status = 400
+    http_status = 422

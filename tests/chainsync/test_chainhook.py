@@ -129,15 +129,16 @@ def test_a_rollback_of_unknown_blocks_changes_nothing(hiro):
         (None, {"apply": [], "rollback": []}, 401, "chainhook_unauthorized"),
         ("wrong", {"apply": [], "rollback": []}, 401, "chainhook_unauthorized"),
         (SECRET, "{not json", 400, "parse_error"),
-        (SECRET, {"apply": [{"block_identifier": {}}], "rollback": []}, 400, "chainhook_malformed"),
-        (SECRET, {"apply": "x", "rollback": []}, 400, "chainhook_malformed"),
+        (SECRET, {"apply": [{"block_identifier": {}}], "rollback": []}, 422, "chainhook_malformed"),
+        (SECRET, {"apply": "x", "rollback": []}, 400, "validation_error"),
+        (SECRET, {"apply": [], "rollback": [], "extra": 1}, 400, "validation_error"),
         (SECRET, b"[" + b" " * (5 * 1024 * 1024) + b"]", 413, "payload_too_large"),
     ],
 )
 def test_bad_input_stores_nothing(hiro, secret, body, status, code):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET):
         fund(hiro, pending_project())
-        if isinstance(body, dict) and body["apply"] == []:
+        if isinstance(body, dict) and body == {"apply": [], "rollback": []}:
             body = chainhook_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1))
         response = post(body, secret)
         assert response.status_code == status

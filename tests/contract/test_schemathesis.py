@@ -25,6 +25,7 @@ from tests.files.factories import StoredFileFactory
 from tests.projects import disputes
 
 ROOT = Path(__file__).resolve().parents[2]
+CHAINHOOK_SECRET = "schemathesis-chainhook-secret"  # the push endpoint on, its bearer in the hooks
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance,negative_data_rejection,positive_data_acceptance,"
@@ -83,6 +84,7 @@ def config_text(seeded: dict[str, list[str]]) -> str:
 def contract_server(live_server, settings, chain):  # noqa: F811
     settings.AUTH = {**settings.AUTH, "RATE_PER_IP": "100000/min", "RATE_PER_ADDRESS": "100000/min"}
     settings.FILES = {**settings.FILES, "UPLOAD_RATE_USER": None, "UPLOAD_RATE_IP": None}
+    settings.CHAINSYNC = {**settings.CHAINSYNC, "CHAINHOOK_SECRET": CHAINHOOK_SECRET}
     assert settings.CHAINSYNC["ESCROW_CONTRACT_ID"] == ESCROW_CONTRACT
     return live_server.url
 
@@ -98,6 +100,7 @@ def test_the_served_schema_passes_schemathesis(contract_server, tmp_path):
         "SCHEMATHESIS_HOOKS": "tests.contract.schemathesis_hooks",
         "STXWORX_API_URL": contract_server,
         "STXWORX_TEST_WALLET_SEED": "schemathesis",
+        "STXWORX_CHAINHOOK_SECRET": CHAINHOOK_SECRET,
     }
     assert Wallet.from_seed("schemathesis").address
     done = subprocess.run(

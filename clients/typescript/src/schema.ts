@@ -134,7 +134,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Chainhook's push (self-hosted v1 `http_post`): `Authorization: Bearer <CHAINHOOK_SECRET>`. Undoes `rollback` blocks, then stores `apply` blocks' prints of the escrow contract as provisional (the poller confirms or rolls them back) and applies them. Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is unset; 401 `chainhook_unauthorized` for a missing or wrong secret; 400 `parse_error` or `chainhook_malformed` for a body that is not a v1 payload; 413 over 5 MB. Nothing is stored on an error. */
+        /** @description Chainhook's push (self-hosted v1 `http_post`): `Authorization: Bearer <CHAINHOOK_SECRET>`. Undoes `rollback` blocks, then stores `apply` blocks' prints of the escrow contract as provisional (the poller confirms or rolls them back) and applies them. Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is unset; 401 `chainhook_unauthorized` for a missing or wrong secret; 400 `parse_error` for a body that is not JSON, or `validation_error` for one not of this schema; 422 `chainhook_malformed` for blocks that are not v1 blocks (a rule the schema leaves open); 413 over 5 MB. Nothing is stored on an error. */
         post: operations["blockchain_chainhook_create"];
         delete?: never;
         options?: never;
@@ -1965,6 +1965,15 @@ export interface operations {
             };
             /** @description The body's media type is not accepted (`unsupported_media_type`), or a file's bytes are not an allowed type (`unsupported_file_type`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Matches the schema, but breaks a rule the schema cannot state (`unprocessable`: the milestones do not add up to the budget, an address checksum, ...; `details` names the field). */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
