@@ -140,7 +140,7 @@ def _split_install(client: Any, totals: Counter[str]) -> None:
 
     for name in ("contract_log_pages", "principal_transaction_pages"):
         setattr(client, name, timed_pages(name, getattr(client, name)))
-    for name in ("transactions_store", "_events_store", "_places", "_event_row"):
+    for name in ("transactions_store", "_events_store", "_places", "event_row"):
         if hasattr(fetch, name):
             setattr(fetch, name, timed(name, getattr(fetch, name)))
 

@@ -202,24 +202,57 @@ TX_COLUMNS = [
 ]
 
 
-def transactions_store(txs: Iterable[TxSummary]) -> None:
-    rows = [
-        (
-            t.tx_id,
-            t.block_height,
-            t.block_hash,
-            t.index_block_hash,
-            t.burn_block_height,
-            datetime.fromtimestamp(t.block_time, tz=UTC) if t.block_time else None,
-            t.tx_index,
-            t.sender,
-            t.function_name or "",
-            t.status,
-        )
-        for t in txs
-    ]
-    # A tx seen again (mined anew after a fork) takes its new block.
+def tx_row(
+    tx_id: str,
+    block_height: int,
+    block_hash: str,
+    index_block_hash: str,
+    burn_block_height: int,
+    block_time: int | None,
+    tx_index: int,
+    sender: str,
+    function_name: str,
+    status: str,
+) -> tuple[Any, ...]:
+    """The columns TX_COLUMNS of a call (`block_time` in Unix seconds; 0 or None: unknown)."""
+    when = datetime.fromtimestamp(block_time, tz=UTC) if block_time else None
+    return (
+        tx_id,
+        block_height,
+        block_hash,
+        index_block_hash,
+        burn_block_height,
+        when,
+        tx_index,
+        sender,
+        function_name,
+        status,
+    )
+
+
+def tx_rows_store(rows: list[tuple[Any, ...]]) -> None:
+    """Store calls (`tx_row`s); a tx seen again (mined anew after a fork) takes its new block."""
     rows_insert(ChainTransaction, TX_COLUMNS, rows, conflict=["tx_id"], update=TX_PLACE_FIELDS)
+
+
+def transactions_store(txs: Iterable[TxSummary]) -> None:
+    tx_rows_store(
+        [
+            tx_row(
+                t.tx_id,
+                t.block_height,
+                t.block_hash,
+                t.index_block_hash,
+                t.burn_block_height,
+                t.block_time,
+                t.tx_index,
+                t.sender,
+                t.function_name or "",
+                t.status,
+            )
+            for t in txs
+        ]
+    )
 
 
 def _places(tx_ids: set[str]) -> dict[str, Place]:
@@ -236,10 +269,17 @@ EVENT_COLUMNS = ["tx_id", "event_index", *EVENT_PLACE_FIELDS, *EVENT_CONTENT_FIE
 _STATE = EVENT_COLUMNS.index("state")
 
 
-def _event_row(log: ContractLog, place: Place) -> tuple[Any, ...]:
+def event_row(
+    tx_id: str, event_index: int, place: Place, raw_hex: str, decoded: Any = None
+) -> tuple[Any, ...]:
     """The columns EVENT_COLUMNS of a new event, as event_placed and event_content_set set them
-    on a model instance."""
-    return (log.tx_id, log.event_index, True, *place, *event_content(log.value_hex, log.decoded))
+    on a model instance (`decoded`: the print's value when the caller decoded it already)."""
+    return (tx_id, event_index, True, *place, *event_content(raw_hex, decoded))
+
+
+def event_rows_store(rows: list[tuple[Any, ...]]) -> None:
+    """Store new events (`event_row`s); one already stored (redelivered, re-read) is kept."""
+    rows_insert(ChainEvent, EVENT_COLUMNS, rows, update=[])
 
 
 def _events_store(client: StacksApiClient, logs: list[ContractLog]) -> tuple[int, int, str]:
@@ -252,11 +292,11 @@ def _events_store(client: StacksApiClient, logs: list[ContractLog]) -> tuple[int
         _calls_look_up(client, missing)
         places |= _places(missing)
     rows = [
-        _event_row(log, place)
+        event_row(log.tx_id, log.event_index, place, log.value_hex, log.decoded)
         for log in logs
         if (place := places.get(log.tx_id)) is not None  # else the next poll stores both
     ]
-    rows_insert(ChainEvent, EVENT_COLUMNS, rows, update=[])
+    event_rows_store(rows)
     malformed = sum(row[_STATE] == ChainEvent.State.FAILED for row in rows)
     waiting = len(rows) < len(logs)
     newest = f"{rows[0][0]}:{rows[0][1]}" if rows and not waiting else ""

@@ -7,17 +7,15 @@ later confirms it or rolls it back. At-least-once delivery: rows are keyed on tx
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.db import transaction
 
 from chainsync.chainhook import Payload, PushBlock, PushTx
 from chainsync.log import forks
-from chainsync.log.events import Place, event_content
-from chainsync.log.fetch import EVENT_COLUMNS, TX_COLUMNS, TX_PLACE_FIELDS
+from chainsync.log.events import Place
+from chainsync.log.fetch import event_row, event_rows_store, tx_row, tx_rows_store
 from chainsync.log.state import sync_state_lock
 from chainsync.models import ChainEvent, ChainTransaction
-from stxworx.sql import rows_insert
 
 
 @dataclass(frozen=True)
@@ -73,15 +71,14 @@ def _fresh_store(fresh: list[tuple[PushBlock, PushTx]]) -> int:
     """Insert the txs never stored and their prints; returns how many prints were new."""
     txs, events = [], []
     for block, tx in fresh:
-        when = datetime.fromtimestamp(block.time, tz=UTC) if block.time else None
         txs.append(
-            (
+            tx_row(
                 tx.tx_id,
                 block.height,
                 block.block_hash,
                 block.index_hash,
                 block.burn_height,
-                when,
+                block.time,
                 tx.tx_index,
                 tx.sender,
                 tx.function_name,
@@ -96,9 +93,8 @@ def _fresh_store(fresh: list[tuple[PushBlock, PushTx]]) -> int:
             tx.sender,
             tx.function_name,
         )
-        for index, raw in sorted(tx.prints.items()):
-            events.append((tx.tx_id, index, True, *place, *event_content(raw)))
-    rows_insert(ChainTransaction, TX_COLUMNS, txs, conflict=["tx_id"], update=TX_PLACE_FIELDS)
+        events += [event_row(tx.tx_id, i, place, raw) for i, raw in sorted(tx.prints.items())]
+    tx_rows_store(txs)
     before = ChainEvent.objects.filter(tx_id__in=[t[0] for t in txs]).count()
-    rows_insert(ChainEvent, EVENT_COLUMNS, events, update=[])
+    event_rows_store(events)
     return ChainEvent.objects.filter(tx_id__in=[t[0] for t in txs]).count() - before
