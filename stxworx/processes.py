@@ -20,12 +20,25 @@ class Worker:
     argv: Sequence[str]
 
 
-def workers_default(host: str, port: int, *, indexer: bool = True) -> list[Worker]:
+def web_argv(host: str, port: int, *, processes: int) -> list[str]:
+    """The web server: uvicorn (httptools, uvloop) serving stxworx/server.py, HTTP and WebSocket
+    on one address, `processes` worker processes sharing the socket. A request still running 5 s
+    after SIGTERM is cancelled, so a stop never hangs on one."""
+    return [
+        sys.executable, "-m", "uvicorn", "stxworx.server:application",
+        "--host", host, "--workers", str(processes),
+        "--loop", "uvloop", "--http", "httptools", "--lifespan", "on",
+        "--timeout-graceful-shutdown", "5", "--no-access-log",
+        "--port", str(port),
+    ]  # fmt: skip
+
+
+def workers_default(
+    host: str, port: int, *, indexer: bool = True, web_processes: int = 1
+) -> list[Worker]:
     python = sys.executable
     workers = [
-        Worker(
-            "web", [python, "-m", "daphne", "-b", host, "-p", str(port), "stxworx.asgi:application"]
-        ),
+        Worker("web", web_argv(host, port, processes=web_processes)),
         Worker("tasks", [python, "manage.py", "qcluster"]),
     ]
     if indexer:  # one indexer per deployment: see README, "Production: scaling out"

@@ -147,6 +147,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # run, so runs side by side in one checkout do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# The web process (`manage.py serve`, stxworx/server.py): WEB_CONCURRENCY processes, each with
+# WEB_THREADS threads running Django; on PostgreSQL they share a pool of at most
+# DB_POOL_MAX_SIZE connections per process (on SQLite each thread keeps its own). Every other
+# process (tasks, indexer, manage.py) keeps one persistent connection per thread as configured
+# above.
+WEB_CONCURRENCY = int(env("WEB_CONCURRENCY", str(os.cpu_count() or 1)))
+WEB_THREADS = int(env("WEB_THREADS", "4"))
+DB_POOL_MAX_SIZE = int(env("DB_POOL_MAX_SIZE", "2"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, channels, tasks -----------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Real processes for end-to-end tests: a project environment on a throwaway SQLite file,
-`manage.py` commands, daphne, and small HTTP helpers (loopback only)."""
+`manage.py` commands, the web server, and small HTTP helpers (loopback only)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from subprocess import STDOUT, Popen
 from typing import Any
+
+from stxworx.processes import web_argv
+from tests.accounts.signer import Wallet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,6 +67,21 @@ def request(url: str, body: Any = None, token: str | None = None) -> tuple[int, 
         return exc.code, json.loads(exc.read() or b"null")
 
 
+def sign_in(base: str, seed: str = "files-e2e") -> str:
+    """A wallet signs in over HTTP; its JWT."""
+    wallet = Wallet.from_seed(seed)
+    status, challenge = request(f"{base}/api/auth/challenge", {"address": wallet.address})
+    assert status == 200, challenge
+    body = {
+        "address": wallet.address,
+        "signature": wallet.sign(challenge["challenge"]),
+        "challenge": challenge["challenge"],
+    }
+    status, session = request(f"{base}/api/auth/verify", body)
+    assert status == 200, session
+    return session["token"]
+
+
 def wait_for(url: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -99,8 +117,9 @@ def serving(args: list[str], env: dict[str, str], log: Path) -> Iterator[tuple[P
 
 
 @contextmanager
-def daphne(env: dict[str, str], log: Path) -> Iterator[str]:
-    """One daphne process serving the project; yields its base URL."""
-    args = ["-m", "daphne", "-b", "127.0.0.1", "stxworx.asgi:application", "-p"]
+def web_server(env: dict[str, str], log: Path, *, processes: int = 1) -> Iterator[str]:
+    """The web server as `manage.py serve` runs it (uvicorn on stxworx/server.py: HTTP and
+    WebSocket), without the background workers; yields its base URL."""
+    args = web_argv("127.0.0.1", 0, processes=processes)[1:-1]  # serving() adds the port
     with serving(args, env, log) as (_, base):
         yield base

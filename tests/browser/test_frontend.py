@@ -8,9 +8,9 @@ their own browser context and wallet: both sign in, the client posts a job with 
 the freelancer finds it and proposes, the client accepts, and the freelancer's page receives the
 notification over the WebSocket, after a dropped connection that the helper resumed.
 
-The API is daphne in its own process, as `make run` serves it, on the test database (SQLite or
-PostgreSQL, Redis when CI's second run sets it): the `api_server` fixture, the one place it
-starts.
+The API is the web server (uvicorn) in its own process, as `make run` serves it, on the test
+database (SQLite or PostgreSQL, Redis when CI's second run sets it): the `api_server` fixture,
+the one place it starts.
 The page's bundles are built from the committed sources by esbuild into a temporary directory
 for each run, so the page always runs the client as committed (nothing built is committed)."""
 
@@ -33,7 +33,7 @@ import pytest
 
 from scripts import typescript_client as ts
 from tests.clients.conftest import NODE_MISSING
-from tests.processes import daphne
+from tests.processes import web_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -128,7 +128,7 @@ def frontend(static_origin) -> str:
     return static_origin()
 
 
-# --- the API: daphne on the test database ---------------------------------------------------
+# --- the API: the web server on the test database -----------------------------------------
 
 
 def database_env() -> dict[str, str]:
@@ -149,7 +149,7 @@ def database_env() -> dict[str, str]:
 
 @pytest.fixture
 def api_server(transactional_db, frontend, tmp_path) -> Iterator[str]:
-    """The API server, as the project serves it (daphne: HTTP and WebSocket), on the test
+    """The API server, as the project serves it (uvicorn: HTTP and WebSocket), on the test
     database, allowing the frontend's origin for CORS and binding sign-in to it. The one place
     the server starts: if `make run` changes how it serves, only this changes."""
     env = database_env()
@@ -161,10 +161,10 @@ def api_server(transactional_db, frontend, tmp_path) -> Iterator[str]:
         AUTH_URI=f"{frontend}/login",
     )
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = tmp_path / "daphne.log"
+    log = tmp_path / "web.log"
     before = _other_sessions()
     try:
-        with daphne(env, log) as base:
+        with web_server(env, log) as base:
             yield base
         _wait_for_sessions_to_end(before)
     finally:

@@ -1,7 +1,8 @@
-"""End to end: `manage.py serve` for real (daphne + the django-q2 cluster), a wallet signs in,
-uploads a multi-chunk file over HTTP, the cluster's worker pins it at the fake pinning service,
-the file streams back through ASGI (checked, then read again: FILES_VERIFY_AHEAD_BYTES is one
-chunk), HEAD answers without a body, and bytes changed on disk are refused."""
+"""End to end: `manage.py serve` for real (the web server + the django-q2 cluster), a wallet
+signs in, uploads a multi-chunk file over HTTP, the cluster's worker pins it at the fake pinning
+service, the file streams back from the web server's thread (checked, then read again:
+FILES_VERIFY_AHEAD_BYTES is one chunk), HEAD answers without a body, and bytes changed on disk
+are refused."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ import pytest
 import requests
 
 from files.unixfs import CHUNK_SIZE, unixfs_cid
-from tests.accounts.signer import Wallet
 from tests.files.ipfs_server import IpfsServer
 from tests.files.test_cid import pattern
-from tests.processes import manage, project_env, request, serving
+from tests.processes import manage, project_env, serving, sign_in
 
 
 @pytest.fixture
@@ -34,20 +34,6 @@ def served(tmp_path: Path, ipfs: IpfsServer):
     manage(env, "migrate", "-v0")
     with serving(["manage.py", "serve", "--port"], env, tmp_path / "serve.log") as (_, base):
         yield base
-
-
-def sign_in(base: str) -> str:
-    wallet = Wallet.from_seed("files-e2e")
-    status, challenge = request(f"{base}/api/auth/challenge", {"address": wallet.address})
-    assert status == 200, challenge
-    body = {
-        "address": wallet.address,
-        "signature": wallet.sign(challenge["challenge"]),
-        "challenge": challenge["challenge"],
-    }
-    status, session = request(f"{base}/api/auth/verify", body)
-    assert status == 200, session
-    return session["token"]
 
 
 def test_upload_pin_and_verified_read_over_http(served: str, ipfs: IpfsServer, tmp_path) -> None:
@@ -75,7 +61,7 @@ def test_upload_pin_and_verified_read_over_http(served: str, ipfs: IpfsServer, t
     assert info["pinStatus"] == "pinned", info
     assert [p.cid for p in ipfs.pins.values()] == [cid]
 
-    # and it streams back whole through ASGI
+    # and it streams back whole, a chunk at a time
     with requests.get(f"{served}/api/files/{cid}", stream=True, timeout=30) as got:
         assert got.status_code == 200
         assert got.headers["Content-Length"] == str(len(data))

@@ -1,4 +1,4 @@
-"""End to end: a real daphne process, a separate process creating notifications (as the indexer
+"""End to end: a real web server process, a separate process creating notifications (as the indexer
 would), and a real WebSocket client. Embedded run: the in-memory layer, so delivery across
 processes goes through the database relay. CI's second run: real Redis (channels_redis)."""
 
@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from tests.accounts.signer import Wallet
-from tests.processes import ROOT, daphne, manage, project_env, request
+from tests.processes import ROOT, manage, project_env, request, web_server
 
 WRITER = """
 import sys, time
@@ -33,7 +33,7 @@ def server(tmp_path):
     poll = "0" if os.environ.get("REDIS_URL") else "0.2"
     env = project_env(tmp_path, NOTIFICATIONS_DB_POLL_SECONDS=poll, WS_RESUME_GRACE_SECONDS="0.5")
     manage(env, "migrate", "-v0")
-    with daphne(env, tmp_path / "daphne.log") as base:
+    with web_server(env, tmp_path / "web.log") as base:
         yield env, base
 
 

@@ -1,5 +1,5 @@
-"""`make run`'s last step, for real: `manage.py serve` starts daphne and the task cluster, serves
-the API and the docs, and stops everything on SIGTERM."""
+"""`make run`'s last step, for real: `manage.py serve` starts the web server and the task
+cluster, serves the API and the docs, and stops everything on SIGTERM."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_serve_runs_web_and_workers_and_stops_them_all(served):
     assert status == 200 and len(js) > 100_000
     assert get(f"{base}/api/projects")[0] == 200
     workers = children_of(proc.pid)
-    assert len(workers) == 3  # daphne, qcluster and the indexer
+    assert len(workers) == 3  # the web server, qcluster and the indexer
     # when
     proc.send_signal(signal.SIGTERM)
     # then

@@ -9,7 +9,10 @@ from stxworx.processes import supervise, workers_default
 
 
 class Command(BaseCommand):
-    help = "Serve HTTP + WebSocket (daphne) and run every background worker until stopped."
+    help = (
+        "Serve HTTP + WebSocket (uvicorn, WEB_CONCURRENCY processes) and run every background "
+        "worker until stopped."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -18,6 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, **options):
         self.stdout.write(f"Serving on http://{host}:{port} (Ctrl-C stops everything)")
         indexer = settings.CHAINSYNC["ENABLED"]
-        code = supervise(workers_default(host, port, indexer=indexer))
+        workers = workers_default(
+            host, port, indexer=indexer, web_processes=settings.WEB_CONCURRENCY
+        )
+        code = supervise(workers)
         if code:
             raise SystemExit(code)
