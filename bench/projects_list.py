@@ -18,13 +18,11 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,33 +34,10 @@ for _name in ("DATABASE_URL", "REDIS_URL"):  # the bench always runs the embedde
 
 from bench import harness, inprocess  # noqa: E402
 from bench.harness import HOST  # noqa: E402
+from bench.wrk import Run, wrk_run  # noqa: E402
 
 API, FLOOR, STACK = "/api/projects", "/bench/floor/projects", "/healthz"
 MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
-WRK_REPORT = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"requests":%d,"us":%d,"errors":%d,"p50":%d,"p99":%d}\\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-"""
-
-
-@dataclass(frozen=True)
-class Run:
-    path: str
-    requests: int
-    seconds: float
-    errors: int
-    p50_ms: float
-    p99_ms: float
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
-
-
 # --- set-up ----------------------------------------------------------------------------------
 
 
@@ -102,17 +77,6 @@ def same_body_check(port: int) -> None:
 
 
 # --- load generators -------------------------------------------------------------------------
-
-
-def wrk_run(path: str, port: int, seconds: int, connections: int) -> Run:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(WRK_REPORT)
-        script.flush()
-        argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-        argv += ["-s", script.name, f"http://{HOST}:{port}{path}"]
-        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    r = json.loads(out.strip().splitlines()[-1])
-    return Run(path, r["requests"], r["us"] / 1e6, r["errors"], r["p50"] / 1e3, r["p99"] / 1e3)
 
 
 async def _response_read(reader: asyncio.StreamReader) -> int:

@@ -15,7 +15,7 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 # What production serves: JSON only (the development default adds the browsable renderer).
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["stxworx.renderers.JSONRenderer"],
 }
 
 if not DATABASES["default"]["ENGINE"].endswith("sqlite3"):

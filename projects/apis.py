@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import selectors, services
+from projects.output import milestone_output, project_output
 from projects.serializers import (
     AdminDisputeFilter,
     AdminDisputeListOutput,
@@ -40,7 +41,7 @@ def _milestone_specs(items: list[dict[str, Any]]) -> list[services.MilestoneSpec
 
 def _project_response(project_id: int, code: int = status.HTTP_200_OK) -> Response:
     project = selectors.project_get(project_id=project_id)
-    return Response(ProjectOutput(project).data, status=code)
+    return Response(project_output(project), status=code)
 
 
 class ProjectListApi(APIView):
@@ -50,7 +51,7 @@ class ProjectListApi(APIView):
     @extend_schema(parameters=[ProjectFilter], responses=ProjectOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = validated(ProjectFilter, query(request))
-        return paginate(self, request, selectors.project_list(filters=filters), ProjectOutput)
+        return paginate(self, request, selectors.project_list(filters=filters), project_output)
 
     @errors(422)
     @extend_schema(request=ProjectCreateInput, responses={201: ProjectOutput})
@@ -125,7 +126,7 @@ class MilestoneSubmissionApi(APIView):
             link=data["submissionLink"],
             note=data.get("note", ""),
         )
-        return Response(MilestoneOutput(milestone).data)
+        return Response(milestone_output(milestone))
 
 
 class ProjectReviewsApi(APIView):

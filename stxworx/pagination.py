@@ -85,8 +85,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
         }
 
 
-def paginate(view: Any, request: Any, queryset: Any, serializer_class: Any) -> Response:
-    """Paginate a queryset in an APIView with the default paginator."""
+def paginate(view: Any, request: Any, queryset: Any, output: Any) -> Response:
+    """Paginate a queryset in an APIView with the default paginator. `output` is the rows'
+    serializer class, or a function that builds one row's JSON as a plain dict (the hot lists:
+    no per-field dispatch)."""
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    if isinstance(output, type) and issubclass(output, serializers.BaseSerializer):
+        return paginator.get_paginated_response(output(page, many=True).data)
+    return paginator.get_paginated_response([output(row) for row in page])

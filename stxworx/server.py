@@ -33,6 +33,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stxworx.settings")
 
 
+WEB_APPLICATION_NAME = "stxworx-web"
+
+
 def _web_databases() -> None:
     """Before any connection opens: on PostgreSQL the threads share Django's psycopg pool of
     DB_POOL_MAX_SIZE connections (a connection goes back to it when its request ends); on
@@ -41,7 +44,9 @@ def _web_databases() -> None:
     if settings.IS_POSTGRES and settings.DB_POOL_MAX_SIZE:
         pool = {"min_size": 1, "max_size": settings.DB_POOL_MAX_SIZE, "timeout": 10}
         default["CONN_MAX_AGE"] = 0  # Django's pool takes the place of persistent connections
-        default["OPTIONS"] = {**default.get("OPTIONS", {}), "pool": pool}
+        # named, so an operator sees in pg_stat_activity which connections are the web's
+        options = {"pool": pool, "application_name": WEB_APPLICATION_NAME}
+        default["OPTIONS"] = {**default.get("OPTIONS", {}), **options}
     elif not settings.IS_POSTGRES:
         default["CONN_MAX_AGE"] = 600
 

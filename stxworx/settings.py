@@ -255,7 +255,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["stxworx.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["stxworx.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "stxworx.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "stxworx.openapi.AutoSchema",
