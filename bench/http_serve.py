@@ -275,7 +275,7 @@ def report(rows: list[Row], growth: dict[str, float], old: str, seconds: int) ->
               "connections:", ""]  # fmt: skip
     lines += ratios(rows)
     grown = ", ".join(f"{k} {v:,.0f} MiB" for k, v in growth.items())
-    lines += ["", f"Growth of the web processes while a 256 MiB anonymous upload is refused: {grown}."]
+    lines += ["", f"Web processes' growth while a 256 MiB anonymous upload is refused: {grown}."]
     return "\n".join(lines)
 
 
