@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import selectors, services
-from projects.output import milestone_output, project_output
 from projects.serializers import (
     AdminDisputeFilter,
     AdminDisputeListOutput,
@@ -40,8 +39,7 @@ def _milestone_specs(items: list[dict[str, Any]]) -> list[services.MilestoneSpec
 
 
 def _project_response(project_id: int, code: int = status.HTTP_200_OK) -> Response:
-    project = selectors.project_get(project_id=project_id)
-    return Response(project_output(project), status=code)
+    return Response(selectors.project_json_get(project_id=project_id), status=code)
 
 
 class ProjectListApi(APIView):
@@ -51,7 +49,8 @@ class ProjectListApi(APIView):
     @extend_schema(parameters=[ProjectFilter], responses=ProjectOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = validated(ProjectFilter, query(request))
-        return paginate(self, request, selectors.project_list(filters=filters), project_output)
+        rows = selectors.project_rows(filters=filters)
+        return paginate(self, request, rows, selectors.projects_json)
 
     @errors(422)
     @extend_schema(request=ProjectCreateInput, responses={201: ProjectOutput})
@@ -126,7 +125,7 @@ class MilestoneSubmissionApi(APIView):
             link=data["submissionLink"],
             note=data.get("note", ""),
         )
-        return Response(milestone_output(milestone))
+        return Response(MilestoneOutput(milestone).data)
 
 
 class ProjectReviewsApi(APIView):

@@ -1,24 +1,35 @@
-"""The project and milestone JSON as plain dicts: the list and detail endpoints' hot path.
+"""The project and milestone JSON as plain dicts, from database rows: the list and detail
+endpoints' hot path (no model instances, no per-field DRF dispatch).
 
 `ProjectOutput`/`MilestoneOutput` (projects/serializers.py) stay the documented schema; these
-functions build the same JSON without DRF's per-field dispatch (a test holds them equal, field for
-field, and the contract tests hold the responses to the schema). Datetimes are written as DRF's
-DateTimeField writes them: in the current time zone, ISO 8601, `Z` for UTC."""
+functions build the same JSON (a test holds them equal, field for field, and the contract tests
+hold the responses to the schema). Datetimes are written as DRF's DateTimeField writes them: in
+the current time zone, ISO 8601, `Z` for UTC."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
 
-from projects.models import Milestone, Project
+# The columns the rows carry, in order (selectors.catalog reads them with values_list).
+PROJECT_COLUMNS = (
+    "id", "title", "description", "category", "skills", "token", "budget", "status",
+    "client_address", "freelancer_address", "on_chain_id", "funding_tx_id", "funding_error",
+    "created_at", "updated_at",
+)  # fmt: skip
+MILESTONE_COLUMNS = (
+    "project_id", "number", "title", "description", "amount", "due_date", "status",
+    "submission_link", "submission_note", "submitted_at", "tx_hash",
+)  # fmt: skip
 
 
-def iso_datetime(value: datetime | None) -> str | None:
+def iso_datetime(value: datetime | None, tz: tzinfo | None = None) -> str | None:
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -26,38 +37,43 @@ def iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def milestone_output(m: Milestone) -> dict[str, Any]:
+def milestone_json(row: Sequence[Any], tz: tzinfo) -> dict[str, Any]:
+    _, number, title, description, amount, due, status, link, note, submitted, tx = row
     return {
-        "number": m.number,
-        "title": m.title,
-        "description": m.description,
-        "amount": m.amount,
-        "dueDate": iso_date(m.due_date),
-        "status": m.status,
-        "submissionLink": m.submission_link or None,
-        "submissionNote": m.submission_note,
-        "submittedAt": iso_datetime(m.submitted_at),
-        "txHash": m.tx_hash or None,
+        "number": number,
+        "title": title,
+        "description": description,
+        "amount": amount,
+        "dueDate": iso_date(due),
+        "status": status,
+        "submissionLink": link or None,
+        "submissionNote": note,
+        "submittedAt": iso_datetime(submitted, tz),
+        "txHash": tx or None,
     }
 
 
-def project_output(p: Project) -> dict[str, Any]:
-    """One project with its milestones (prefetched by the catalog selectors, in number order)."""
+def project_json(
+    row: Sequence[Any], milestones: Sequence[Sequence[Any]], tz: tzinfo
+) -> dict[str, Any]:
+    """One project row with its milestone rows (in number order)."""
+    (pk, title, description, category, skills, token, budget, status, client, freelancer,
+     on_chain_id, funding_tx, funding_error, created, updated) = row  # fmt: skip
     return {
-        "id": p.id,
-        "title": p.title,
-        "description": p.description,
-        "category": p.category,
-        "skills": list(p.skills),
-        "token": p.token,
-        "budget": p.budget,
-        "status": p.status,
-        "clientAddress": p.client_address,
-        "freelancerAddress": p.freelancer_address or None,
-        "onChainId": p.on_chain_id,
-        "fundingTxId": p.funding_tx_id or None,
-        "fundingError": p.funding_error or None,
-        "milestones": [milestone_output(m) for m in p.milestones.all()],
-        "createdAt": iso_datetime(p.created_at),
-        "updatedAt": iso_datetime(p.updated_at),
+        "id": pk,
+        "title": title,
+        "description": description,
+        "category": category,
+        "skills": [str(skill) for skill in skills],
+        "token": token,
+        "budget": budget,
+        "status": status,
+        "clientAddress": client,
+        "freelancerAddress": freelancer or None,
+        "onChainId": on_chain_id,
+        "fundingTxId": funding_tx or None,
+        "fundingError": funding_error or None,
+        "milestones": [milestone_json(m, tz) for m in milestones],
+        "createdAt": iso_datetime(created, tz),
+        "updatedAt": iso_datetime(updated, tz),
     }

@@ -255,9 +255,7 @@ class StatementInput(StrictSerializer):
 
 class EvidenceInput(StrictSerializer):
     description = serializers.CharField(max_length=10000)
-    links = serializers.ListField(
-        child=LinkField(max_length=1000), max_length=20, required=False
-    )
+    links = serializers.ListField(child=LinkField(max_length=1000), max_length=20, required=False)
     fileCid = serializers.CharField(max_length=128, required=False)
 
 

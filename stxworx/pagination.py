@@ -87,10 +87,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
 def paginate(view: Any, request: Any, queryset: Any, output: Any) -> Response:
     """Paginate a queryset in an APIView with the default paginator. `output` is the rows'
-    serializer class, or a function that builds one row's JSON as a plain dict (the hot lists:
-    no per-field dispatch)."""
+    serializer class, or a function from the page's rows to their JSON as plain dicts (the hot
+    lists: no per-field dispatch)."""
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     if isinstance(output, type) and issubclass(output, serializers.BaseSerializer):
         return paginator.get_paginated_response(output(page, many=True).data)
-    return paginator.get_paginated_response([output(row) for row in page])
+    return paginator.get_paginated_response(output(list(page)))

@@ -6,7 +6,15 @@ module per sub-domain, everything re-exported here (`from projects import select
 - review: the reviewer's whole view of one dispute (reads the chain)
 """
 
-from projects.selectors.catalog import project_get, project_list, review_list, review_summary
+from projects.selectors.catalog import (
+    project_get,
+    project_json_get,
+    project_list,
+    project_rows,
+    projects_json,
+    review_list,
+    review_summary,
+)
 from projects.selectors.disputes import (
     REVIEWERS_GROUP,
     AgreementView,
@@ -38,7 +46,10 @@ __all__ = [
     "dispute_review_link",
     "is_dispute_reviewer",
     "project_get",
+    "project_json_get",
     "project_list",
+    "project_rows",
+    "projects_json",
     "review_list",
     "review_summary",
     "reviewer_addresses",

@@ -3,17 +3,45 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from projects.models import Milestone, Project, Review
+from projects.output import MILESTONE_COLUMNS, PROJECT_COLUMNS, project_json
 from stxworx.errors import NotFound
 
 
 def project_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Project]:
     """Projects, newest first, with their milestones prefetched (one extra query per page)."""
-    filters = filters or {}
-    qs = Project.objects.prefetch_related(
-        Prefetch("milestones", queryset=Milestone.objects.order_by("number"))
-    )
+    milestones = Prefetch("milestones", queryset=Milestone.objects.order_by("number"))
+    return _project_filtered(filters or {}).prefetch_related(milestones)
+
+
+def project_rows(*, filters: dict[str, Any] | None = None) -> QuerySet:
+    """The same projects as rows of PROJECT_COLUMNS (for `projects_json`: no model instances)."""
+    return _project_filtered(filters or {}).values_list(*PROJECT_COLUMNS)
+
+
+def projects_json(rows: list[tuple]) -> list[dict[str, Any]]:
+    """The JSON of a page of project rows, their milestones read in one query."""
+    milestones: dict[int, list[tuple]] = {row[0]: [] for row in rows}
+    if milestones:
+        found = Milestone.objects.filter(project_id__in=list(milestones))
+        for m in found.order_by("project_id", "number").values_list(*MILESTONE_COLUMNS):
+            milestones[m[0]].append(m)
+    tz = timezone.get_current_timezone()
+    return [project_json(row, milestones[row[0]], tz) for row in rows]
+
+
+def project_json_get(*, project_id: int) -> dict[str, Any]:
+    """One project's JSON (two queries), or NotFound."""
+    rows = list(project_rows().filter(pk=project_id))
+    if not rows:
+        raise NotFound(f"Project {project_id} does not exist.")
+    return projects_json(rows)[0]
+
+
+def _project_filtered(filters: dict[str, Any]) -> QuerySet[Project]:
+    qs = Project.objects.all()
     for key in ("status", "token"):
         if filters.get(key):
             qs = qs.filter(**{key: filters[key]})

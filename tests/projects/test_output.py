@@ -1,10 +1,10 @@
-"""The plain-dict project JSON (projects/output.py) is the documented ProjectOutput, field for
-field, whatever the fields hold (blanks, nulls, microseconds, non-ASCII, every status)."""
+"""The project JSON built from rows (projects/output.py, selectors.projects_json) is the
+documented ProjectOutput, field for field, whatever the fields hold (blanks, nulls, microseconds,
+non-ASCII), in two queries for a project and three for a page."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects import selectors
 from projects.models import Milestone, Project
-from projects.output import milestone_output, project_output
-from projects.serializers import MilestoneOutput, ProjectOutput
+from projects.serializers import ProjectOutput
 from tests.factories import ProjectFactory, make_address
 
 pytestmark = pytest.mark.django_db
@@ -38,20 +37,19 @@ def _varied_projects() -> list[int]:
         status=Milestone.Status.SUBMITTED,
         submission_link="https://example.com/work",
         submission_note="done",
-        submitted_at=datetime(2026, 12, 7, 10, 30, 15, 123456, tzinfo=dt_timezone.utc),
+        submitted_at=datetime(2026, 12, 7, 10, 30, 15, 123456, tzinfo=UTC),
         tx_hash="0x" + "cd" * 32,
     )
-    whole = datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt_timezone.utc)  # no microseconds
+    whole = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # no microseconds
     Project.objects.filter(pk=bare.pk).update(created_at=whole, updated_at=whole + timedelta(1))
     return [bare.pk, full.pk]
 
 
-def test_the_plain_output_is_the_documented_serializer_output():
+def test_the_rows_json_is_the_documented_serializer_output():
     ids = _varied_projects()
-    for project in selectors.project_list().filter(pk__in=ids):
-        assert project_output(project) == ProjectOutput(project).data
-        for milestone in project.milestones.all():
-            assert milestone_output(milestone) == MilestoneOutput(milestone).data
+    documented = [ProjectOutput(p).data for p in selectors.project_list().filter(pk__in=ids)]
+    assert selectors.projects_json(list(selectors.project_rows().filter(pk__in=ids))) == documented
+    assert selectors.projects_json([]) == []
 
 
 def test_list_and_detail_bodies_are_unchanged_by_the_plain_output(anon):
