@@ -1,8 +1,8 @@
-"""Delivery from the database, per daphne process.
+"""Delivery from the database, per web process.
 
 A push after commit (notifications.services) is the fast path: with REDIS_URL it crosses
 processes through channels_redis; without it, the in-memory layer reaches only the process that
-wrote the row. Either way the channel layer may drop a message. So each daphne process also runs
+wrote the row. Either way the channel layer may drop a message. So each web process also runs
 one relay: every `DB_POLL_SECONDS` (1 s embedded, a slower backstop with Redis) it asks the
 database for notification rows and revoked sessions newer than the last it saw — one indexed
 query per process, however many sockets are open — and hands those that concern sockets open in

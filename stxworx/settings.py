@@ -170,7 +170,7 @@ if REDIS_URL:
                 # timeout and the consumer dies (1011). Read timeouts must outlast the block.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": env("CHANNELS_PREFIX", "stxworx"),
-                # All sockets of a daphne process share one Redis list; at the default capacity
+                # All sockets of a web process share one Redis list; at the default capacity
                 # (100) a burst that puts a process 100 messages behind silently drops the rest.
                 "capacity": int(env("CHANNELS_CAPACITY", "10000")),
             },
@@ -183,7 +183,7 @@ NOTIFICATIONS = {
     "PING_SECONDS": float(env("WS_PING_SECONDS", "25")),
     # Live pushes held until the client's {"resume": lastId}, at most this long.
     "RESUME_GRACE_SECONDS": float(env("WS_RESUME_GRACE_SECONDS", "1")),
-    # How often each daphne process polls the database for new rows (notifications/relay.py):
+    # How often each web process polls the database for new rows (notifications/relay.py):
     # the delivery path across processes in the embedded setup, a backstop behind channels_redis
     # (which may drop a message) with Redis. 0 turns it off.
     "DB_POLL_SECONDS": float(env("NOTIFICATIONS_DB_POLL_SECONDS", "5" if REDIS_URL else "1")),
