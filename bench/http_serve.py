@@ -141,12 +141,16 @@ def _fds_to(pid: int, path: Path) -> int:
     return count
 
 
+_admin: list = []  # one connection, opened before any server runs: the old one exhausts them
+
+
 def sql(statement: str, params: tuple = ()) -> tuple:
     import psycopg
 
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        cursor = conn.execute(statement, params)
-        return cursor.fetchone() if cursor.description else ()
+    if not _admin:
+        _admin.append(psycopg.connect(f"{PG}/postgres", autocommit=True))
+    cursor = _admin[0].execute(statement, params)
+    return cursor.fetchone() if cursor.description else ()
 
 
 @contextmanager

@@ -79,7 +79,7 @@ def sync_once(
     probes = client.requests_made - requests_before
     between()
     fetched = chain_fetch(
-        client=client, contract_id=contract_id, between=between, tip=tip
+        client=client, contract_id=contract_id, between=between, tip=tip, head=tail.head
     )  # counts its requests
     between()
     requests_before = client.requests_made

@@ -39,6 +39,14 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+class PayloadTooLarge(ApplicationError):
+    code = "payload_too_large"
+    http_status = 413
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__("The request body is too large.", extra={"maxBytes": max_bytes})
+
+
 # A serializer error with this code is a rule the request's JSON Schema cannot state (a checksum,
 # a URL Django's validator refuses, ...): the request is well formed, so the answer is a 422.
 UNPROCESSABLE = "unprocessable"

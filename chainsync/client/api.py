@@ -202,11 +202,17 @@ class StacksApiClient(HttpTransport):
         return _parse(PRINCIPAL_TXS, _principal_tx_page, data)
 
     def principal_transaction_pages(
-        self, principal_id: str, *, limit: int = PRINCIPAL_TXS_MAX_LIMIT
+        self,
+        principal_id: str,
+        *,
+        limit: int = PRINCIPAL_TXS_MAX_LIMIT,
+        head: PrincipalTxPage | None = None,
     ) -> Iterator[tuple[TxSummary, ...]]:
         """Pages of a principal's txs from the head to older ones (each newest first), one request
-        each, so a caller can store them as they come and stop when it reaches what it knows."""
-        yield from _cursor_pages(self._principal_fetch(principal_id, limit))
+        each, so a caller can store them as they come and stop when it reaches what it knows.
+        `head`: the head page as the caller already read it (in this poll), not read again."""
+        first = (head.results, head.older_cursor) if head is not None else None
+        yield from _cursor_pages(self._principal_fetch(principal_id, limit), first)
 
     def contract_log_pages(
         self, contract_id: str, *, limit: int = LOGS_MAX_LIMIT
@@ -386,12 +392,16 @@ def _walk_cursor(
     return list(reversed(collected.values()))
 
 
-def _cursor_pages(fetch: _Fetch[T]) -> Iterator[tuple[T, ...]]:
+def _cursor_pages(
+    fetch: _Fetch[T], first: tuple[tuple[T, ...], str | None] | None = None
+) -> Iterator[tuple[T, ...]]:
     """The pages `fetch` returns, from the head (cursor None) along the older-cursors, one
-    request each, until an empty page or one without an older cursor."""
+    request each, until an empty page or one without an older cursor. `first`: the head page
+    (rows, older cursor), already read."""
     cursor: str | None = None
     while True:
-        rows, cursor = fetch(cursor)
+        rows, cursor = first if first is not None else fetch(cursor)
+        first = None
         if not rows:
             return
         yield rows

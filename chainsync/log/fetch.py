@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
-from chainsync.client import ChainTip, ContractLog, StacksApiClient, TxSummary
+from chainsync.client import ChainTip, ContractLog, PrincipalTxPage, StacksApiClient, TxSummary
 from chainsync.log.events import (
     EVENT_CONTENT_FIELDS,
     EVENT_PLACE_FIELDS,
@@ -60,6 +60,7 @@ def chain_fetch(
     contract_id: str,
     between: Callable[[], None] | None = None,
     tip: ChainTip | None = None,
+    head: PrincipalTxPage | None = None,
 ) -> FetchResult:
     """Store the contract's calls and print events that are newer than the last completed walk.
 
@@ -70,12 +71,13 @@ def chain_fetch(
     print's call is stored; a print whose call is newer than that walk waits for the next poll.
     No lock is held during I/O. Malformed prints are stored as failed events, with the reason.
     `between` runs after each stored page (the indexer renews its lease there). `tip`: the
-    API's tip as the caller just read it (else read here)."""
+    API's tip as the caller just read it (else read here); `head`: the head page of the
+    contract's transactions as the caller read it in this poll (the tail check), walked from."""
     requests_before = client.requests_made
     tip = tip or client.status().chain_tip
     state = sync_state_get(contract_id=contract_id)
     newest_tx, tx_count = _walk_transactions(
-        client, contract_id, _height_of(state.newest_tx), between or _nothing
+        client, contract_id, _height_of(state.newest_tx), between or _nothing, head
     )
     marker = ChainEvent.objects.filter(tx_id=state.newest_event.partition(":")[0]).values_list(
         "block_height", flat=True
@@ -119,10 +121,14 @@ def _fresh(
 
 
 def _walk_transactions(
-    client: StacksApiClient, contract_id: str, known: int, between: Callable[[], None]
+    client: StacksApiClient,
+    contract_id: str,
+    known: int,
+    between: Callable[[], None],
+    head: PrincipalTxPage | None,
 ) -> tuple[str, int]:
     newest, count = "", 0
-    for page in client.principal_transaction_pages(contract_id):
+    for page in client.principal_transaction_pages(contract_id, head=head):
         stored = dict(
             _by_tx_id(ChainTransaction, ["tx_id", "block_height"], {t.tx_id for t in page})
         )

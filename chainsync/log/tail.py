@@ -28,6 +28,7 @@ from django.db.models import Max
 
 from chainsync.client import (
     Block,
+    PrincipalTxPage,
     StacksApiBadResponse,
     StacksApiClient,
     StacksApiGone,
@@ -53,6 +54,7 @@ class TailCheck:
     orphaned: tuple[str, ...]  # tx ids a fork took out in this check
     readmitted: tuple[str, ...]  # orphaned tx ids found mined again
     probed: int = 0  # of `heights`, those the listing did not vouch for (a block request each)
+    head: PrincipalTxPage | None = None  # the head page of the contract's txs, if it was read
 
 
 def tip_unchanged(*, contract_id: str, tip_hash: str) -> bool:
@@ -78,7 +80,8 @@ def provisional_tail_check(*, client: StacksApiClient, contract_id: str) -> Tail
     record what was seen (forks.fork_record). Network first, then one short transaction, only
     when something changed. Raises StacksApiError."""
     stored = _provisional_txs(_tip_floor(contract_id))
-    vouched = _vouched(client, contract_id, stored) if stored else set()
+    head = client.principal_transactions(contract_id) if stored else None
+    vouched = _vouched(head, stored) if head is not None else set()
     blocks: dict[int, Block | None] = {}
     orphaned = []
     for height in sorted(stored.keys() - vouched, reverse=True):
@@ -89,12 +92,10 @@ def provisional_tail_check(*, client: StacksApiClient, contract_id: str) -> Tail
     if orphaned or any(s.status != forks.ORPHANED for s in sightings):
         forks.fork_record(contract_id=contract_id, orphaned=orphaned, sightings=sightings)
     readmitted = tuple(s.tx_id for s in sightings if s.mined is not None)
-    return TailCheck(len(stored), tuple(orphaned), readmitted, len(blocks))
+    return TailCheck(len(stored), tuple(orphaned), readmitted, len(blocks), head)
 
 
-def _vouched(
-    client: StacksApiClient, contract_id: str, stored: dict[int, dict[str, str]]
-) -> set[int]:
+def _vouched(page: PrincipalTxPage, stored: dict[int, dict[str, str]]) -> set[int]:
     """The heights whose every stored tx the head page of the contract's transactions lists at
     that height in the block stored for it. The route lists canonical txs only, from one
     snapshot, so such a block is canonical: as good as a block request, for all of them at once.
@@ -102,8 +103,8 @@ def _vouched(
     It only ever vouches. A tx it does not list (older than the page, or an API lagging) or
     lists elsewhere is left to the block request. Stopping at the newest matching block instead
     would miss a fork between a tail check and the fetch that follows it: that fetch stores the
-    new branch's txs above the old branch's stored ones, and the newest then matches."""
-    page = client.principal_transactions(contract_id)
+    new branch's txs above the old branch's stored ones, and the newest then matches. (The fetch
+    of the same poll walks from this very page, so no fork falls between them in one poll.)"""
     listed = {row.tx_id: (row.block_height, row.index_block_hash) for row in page.results}
     return {
         height

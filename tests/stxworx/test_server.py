@@ -97,23 +97,31 @@ BOUNDARY = b"stxworx-test-7f3a9c0e"  # long: random bytes must not contain it
 MULTIPART = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY.decode()}"}
 
 
-@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "over_the_limit"])
-def test_a_refused_upload_is_answered_before_its_body_and_costs_no_memory(one_process, signed_in):
+REFUSED = {
+    # an anonymous 256 MiB upload, a signed-in one over FILES_MAX_BYTES, and a 256 MiB JSON body
+    # (past DATA_UPLOAD_MAX_MEMORY_SIZE) to an endpoint anyone may call
+    "anonymous": ("/api/files", MULTIPART, 256 * MiB, False, 401, b'"not_authenticated"'),
+    "over_the_limit": ("/api/files", MULTIPART, 300 * 10**6, True, 413, b'"file_too_large"'),
+    "json": ("/api/auth/challenge", {"Content-Type": "application/json"}, 256 * MiB, False, 413,
+             b'"payload_too_large"'),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_a_refused_body_is_answered_before_it_arrives_and_costs_no_memory(one_process, case):
     pid, base = one_process
-    headers = dict(MULTIPART)
+    path, headers, size, signed_in, status_expected, code = REFUSED[case]
     if signed_in:
-        headers["Authorization"] = f"Bearer {sign_in(base, 'server-upload')}"
-    size = 300 * 1000 * 1000 if signed_in else 256 * MiB
+        headers = {**headers, "Authorization": f"Bearer {sign_in(base, 'server-upload')}"}
     before = memory_kib(pid, "VmRSS")
 
     # when: the head and the first MiB are sent
-    sock = open_post(base, "/api/files", size, headers)
+    sock = open_post(base, path, size, headers)
     sock.sendall(b"--" + BOUNDARY + b"\r\n" + b"x" * MiB)
     status, response_headers, body = read_response(sock)
 
     # then: answered at once, in the envelope, and the connection will not take the rest
-    expected = (413, b'"file_too_large"') if signed_in else (401, b'"not_authenticated"')
-    assert (status, expected[1] in body) == (expected[0], True), body
+    assert (status, code in body) == (status_expected, True), body
     assert response_headers["connection"] == "close"
     send_until_refused(sock, size)
     sock.close()
