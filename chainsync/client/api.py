@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 from chainsync.client.batch import transactions_batch_get
 from chainsync.client.checks import (
@@ -26,6 +26,7 @@ from chainsync.client.errors import (
     StacksApiNotFound,
     StacksApiUnavailable,
 )
+from chainsync.client.paging import Fetch, cursor_pages, walk_cursor
 from chainsync.client.parsing import (
     _api_status,
     _block,
@@ -73,9 +74,6 @@ from chainsync.client.transport import HttpTransport
 from stacks import ClarityValue, to_hex
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-_Fetch = Callable[[str | None], tuple[tuple[T, ...], str | None]]  # cursor -> rows, older cursor
 
 
 class StacksApiClient(HttpTransport):
@@ -212,7 +210,7 @@ class StacksApiClient(HttpTransport):
         each, so a caller can store them as they come and stop when it reaches what it knows.
         `head`: the head page as the caller already read it (in this poll), not read again."""
         first = (head.results, head.older_cursor) if head is not None else None
-        yield from _cursor_pages(self._principal_fetch(principal_id, limit), first)
+        yield from cursor_pages(self._principal_fetch(principal_id, limit), first)
 
     def contract_log_pages(
         self, contract_id: str, *, limit: int = LOGS_MAX_LIMIT
@@ -244,7 +242,7 @@ class StacksApiClient(HttpTransport):
         limit: int = PRINCIPAL_TXS_MAX_LIMIT,
     ) -> list[TxSummary]:
         """Txs newer than the newest one `known` accepts (or all), oldest first, no duplicates."""
-        return _walk_cursor(
+        return walk_cursor(
             self._principal_fetch(principal_id, limit), known, key=lambda tx: tx.tx_id
         )
 
@@ -276,7 +274,7 @@ class StacksApiClient(HttpTransport):
 
     # --- internals: endpoints ---
 
-    def _principal_fetch(self, principal_id: str, limit: int) -> _Fetch[TxSummary]:
+    def _principal_fetch(self, principal_id: str, limit: int) -> Fetch[TxSummary]:
         def fetch(cursor: str | None) -> tuple[tuple[TxSummary, ...], str | None]:
             page = self.principal_transactions(principal_id, cursor=cursor, limit=limit)
             return page.results, page.older_cursor
@@ -331,7 +329,7 @@ class StacksApiClient(HttpTransport):
             page = self._contract_logs_v2(contract_id, cursor, limit)
             return page.results, page.older_cursor
 
-        return _walk_cursor(fetch, known, key=lambda log: log.key)
+        return walk_cursor(fetch, known, key=lambda log: log.key)
 
     def _walk_v1_events(
         self, contract_id: str, known: Callable[[ContractLog], bool] | None, limit: int
@@ -372,38 +370,3 @@ class StacksApiClient(HttpTransport):
 
 def _overlap(limit: int) -> int:
     return max(1, min(V1_WALK_OVERLAP, limit // 2))
-
-
-def _walk_cursor(
-    fetch: _Fetch[T],
-    known: Callable[[T], bool] | None,
-    key: Callable[[T], Any],
-) -> list[T]:
-    """Follow older-cursors from the head until `known` matches or the pages end.
-
-    A cursor is a chain position, not a rank, so rows added at the head never shift older pages.
-    """
-    collected: dict[Any, T] = {}
-    for rows in _cursor_pages(fetch):
-        for row in rows:
-            if known is not None and known(row):
-                return list(reversed(collected.values()))
-            collected.setdefault(key(row), row)
-    return list(reversed(collected.values()))
-
-
-def _cursor_pages(
-    fetch: _Fetch[T], first: tuple[tuple[T, ...], str | None] | None = None
-) -> Iterator[tuple[T, ...]]:
-    """The pages `fetch` returns, from the head (cursor None) along the older-cursors, one
-    request each, until an empty page or one without an older cursor. `first`: the head page
-    (rows, older cursor), already read."""
-    cursor: str | None = None
-    while True:
-        rows, cursor = first if first is not None else fetch(cursor)
-        first = None
-        if not rows:
-            return
-        yield rows
-        if cursor is None:
-            return
