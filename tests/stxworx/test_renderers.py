@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
@@ -16,7 +16,7 @@ from stxworx.renderers import JSONRenderer
 
 CASES = [
     {"a": 1, "b": [1, 2.5, None, True], "c": "é \u2028 \u2029 </script>"},
-    {"when": datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=dt_timezone.utc)},
+    {"when": datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=UTC)},
     {"when": datetime(2026, 12, 7, 1, 2, 3, tzinfo=dt_timezone(timedelta(hours=2)))},
     {"day": date(2026, 12, 7), "at": time(1, 2, 3), "span": timedelta(seconds=90)},
     {"lazy": gettext_lazy("This field is required."), "detail": ErrorDetail("x", code="y")},
