@@ -90,7 +90,7 @@ def test_a_server_error_is_a_json_500_also_with_debug(settings, monkeypatch, deb
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("projects.selectors.project_list", broken)
+    monkeypatch.setattr("projects.selectors.project_rows", broken)
     response = APIClient(raise_request_exception=False).get("/api/projects")
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
