@@ -106,6 +106,11 @@ class SyncState(models.Model):
     contract_id = models.CharField(max_length=200, unique=True)
     newest_event = models.CharField(max_length=80, blank=True, help_text="tx_id:event_index")
     newest_tx = models.CharField(max_length=66, blank=True)
+    # The newest of the contract's calls when the prints were last walked to the end (every
+    # print's call is one of its calls, so while that is still the newest, no print is new),
+    # and when that walk was: chain_fetch skips the prints while both hold (log/fetch.py).
+    logs_through_tx = models.CharField(max_length=66, blank=True)
+    logs_walked_at = models.DateTimeField(null=True, blank=True)
     last_indexed_height = models.PositiveBigIntegerField(default=0)
     last_indexed_hash = models.CharField(max_length=66, blank=True)
     chain_tip_height = models.PositiveBigIntegerField(default=0)

@@ -23,6 +23,7 @@ from chainsync.models import ChainEvent, ChainTransaction, SyncState
 from stxworx.sql import rows_insert, values_in
 
 T = TypeVar("T")
+LOGS_RECHECK_SECONDS = 60  # the prints are walked at least this often (`_logs_due`)
 TX_PLACE_FIELDS = [
     "block_height",
     "block_hash",
@@ -69,6 +70,8 @@ def chain_fetch(
     below the height of the newest one it stored: an interrupted walk is redone from the head,
     and a row orphaned by a fork cannot stop it). Calls are walked before prints, so every
     print's call is stored; a print whose call is newer than that walk waits for the next poll.
+    The prints are not walked at all when no call is new since they were last walked to the end
+    (`_logs_due`): a new block without the contract's calls costs the calls' head page alone.
     No lock is held during I/O. Malformed prints are stored as failed events, with the reason.
     `between` runs after each stored page (the indexer renews its lease there). `tip`: the
     API's tip as the caller just read it (else read here); `head`: the head page of the
@@ -79,30 +82,40 @@ def chain_fetch(
     newest_tx, tx_count = _walk_transactions(
         client, contract_id, _height_of(state.newest_tx), between or _nothing, head
     )
-    marker = ChainEvent.objects.filter(tx_id=state.newest_event.partition(":")[0]).values_list(
-        "block_height", flat=True
-    )
-    newest_event, events, malformed = _walk_logs(
-        client, contract_id, max(marker, default=-1), between or _nothing
-    )
+    newest_tx = newest_tx or state.newest_tx
+    complete, newest_event, events, malformed = False, "", 0, 0
+    if tx_count or _logs_due(state, newest_tx):
+        marker = ChainEvent.objects.filter(
+            tx_id=state.newest_event.partition(":")[0]
+        ).values_list("block_height", flat=True)
+        newest_event, events, malformed, complete = _walk_logs(
+            client, contract_id, max(marker, default=-1), between or _nothing
+        )
     with transaction.atomic(durable=True):
         state = SyncState.objects.select_for_update().get(pk=state.pk)
-        state.newest_tx = newest_tx or state.newest_tx
+        fields = ["newest_tx", "newest_event", "chain_tip_height", "last_poll_at", "api_requests"]
+        state.newest_tx = newest_tx
         state.newest_event = newest_event or state.newest_event
         state.chain_tip_height = tip.block_height if tip else state.chain_tip_height
         state.last_poll_at = timezone.now()
         state.api_requests += client.requests_made - requests_before
-        state.save(
-            update_fields=[
-                "newest_tx",
-                "newest_event",
-                "chain_tip_height",
-                "last_poll_at",
-                "api_requests",
-            ]
-        )
+        if complete:  # the prints walked to the end, each with its call
+            state.logs_through_tx, state.logs_walked_at = newest_tx, state.last_poll_at
+            fields += ["logs_through_tx", "logs_walked_at"]
+        state.save(update_fields=fields)
     tip_hash = tip.block_hash if tip else ""
     return FetchResult(tx_count, events, malformed, state.chain_tip_height, tip_hash)
+
+
+def _logs_due(state: SyncState, newest_tx: str) -> bool:
+    """Whether the prints must be walked although the calls' walk found nothing new: every print
+    comes from a call to the contract, and the calls' listing holds every one (HIRO_API.md), so
+    they need not while the newest call is the one they were last walked to the end with (a
+    fork or resync clears that). They are still walked every LOGS_RECHECK_SECONDS, which keeps
+    the record safe from a listing that missed a call, at one request a minute."""
+    if not newest_tx or state.logs_through_tx != newest_tx or state.logs_walked_at is None:
+        return True
+    return (timezone.now() - state.logs_walked_at).total_seconds() >= LOGS_RECHECK_SECONDS
 
 
 def _fresh(
@@ -144,10 +157,11 @@ def _walk_transactions(
 
 def _walk_logs(
     client: StacksApiClient, contract_id: str, known: int, between: Callable[[], None]
-) -> tuple[str, int, int]:
-    """Store new prints page by page. The returned marker (the newest print) is empty when any
-    print had to wait for its call: the next walk must come down to the old marker again, or a
-    newer stored print would stop it above the one that waited."""
+) -> tuple[str, int, int, bool]:
+    """Store new prints page by page; returns (marker, stored, malformed, complete). The marker
+    (the newest print) is empty when any print had to wait for its call, and the walk is then not
+    complete: the next walk must come down to the old marker again, or a newer stored print
+    would stop it above the one that waited."""
     newest, events, malformed, complete = "", 0, 0, True
     for page in client.contract_log_pages(contract_id):
         rows = _by_tx_id(
@@ -162,7 +176,7 @@ def _walk_logs(
         if done:
             break
         between()
-    return (newest if complete else ""), events, malformed
+    return (newest if complete else ""), events, malformed, complete
 
 
 def _calls_look_up(client: StacksApiClient, tx_ids: set[str]) -> None:

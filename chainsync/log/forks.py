@@ -109,7 +109,7 @@ def fork_record(
         if lowest is not None:
             markers_below(state, lowest)
         due_add(state, changes)
-        state.save(update_fields=["reorgs", "newest_tx", "newest_event", "reorg_due"])
+        state.save(update_fields=["reorgs", *MARKERS, "reorg_due"])
     return changes
 
 
@@ -159,6 +159,9 @@ def _prints_or_stored(seen: Sighting, stored: Mapping[tuple[str, int], _Stored])
     return {i: row.raw_hex for (tx_id, i), row in stored.items() if tx_id == seen.tx_id}
 
 
+MARKERS = ["newest_tx", "newest_event", "logs_through_tx"]  # what markers_below sets
+
+
 def markers_below(state: SyncState, height: int) -> None:
     """Point chain_fetch's walk markers at the newest canonical rows below `height`: its next
     walk reads everything above them again, skipping what is stored."""
@@ -167,6 +170,7 @@ def markers_below(state: SyncState, height: int) -> None:
     event = ChainEvent.objects.filter(**below).order_by(*NEWEST_FIRST).first()
     state.newest_tx = tx.tx_id if tx else ""
     state.newest_event = f"{event.tx_id}:{event.event_index}" if event else ""
+    state.logs_through_tx = ""  # and the prints are walked again, whatever the calls show
 
 
 # --- what is due -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from chainsync.log.amounts import calls_args_fetch, stored_args
 from chainsync.log.events import event_content_set
 from chainsync.log.fetch import transactions_store
 from chainsync.log.forks import (
+    MARKERS,
     ORPHANED,
     Changes,
     events_orphan,
@@ -103,7 +104,7 @@ def snapshot_reconcile(snapshot: Snapshot, *, contract_id: str) -> Changes:
     )
     state.chain_tip_height = max(state.chain_tip_height, height)
     markers_below(state, height + 1)
-    state.save(update_fields=["chain_tip_height", "newest_tx", "newest_event"])
+    state.save(update_fields=["chain_tip_height", *MARKERS])
     return changes
 
 

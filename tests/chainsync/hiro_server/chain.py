@@ -49,6 +49,7 @@ class Chain:
         self.blocks: list[Block] = []
         self.orphans: list[Block] = []
         self.mempool: dict[str, MempoolEntry] = {}
+        self.unlisted: set[str] = set()  # txs a principal's listing leaves out (a lagging API)
         self.read_only: dict[str, Callable[[EscrowState, list[ClarityValue]], ClarityValue]] = {}
         self._serial = 0
         self._nonces: Counter[str] = Counter()
@@ -203,7 +204,7 @@ class Chain:
                 ((block.height, NAKAMOTO_MICROBLOCK_SEQUENCE, i), block, tx)
                 for block in self.blocks
                 for i, tx in enumerate(block.txs)
-                if address in _parties(tx)
+                if address in _parties(tx) and tx.tx_id not in self.unlisted
             ]
             return rows[::-1]
 

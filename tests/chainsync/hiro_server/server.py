@@ -160,6 +160,11 @@ class HiroServer(RouteHandlers):
         fault = Fault.route_missing() if status == 404 else Fault.gone()
         self.inject(route, fault, times=None)
 
+    def hide_from_listing(self, tx_id: str) -> None:
+        """From now on the principals' transaction listings leave `tx_id` out (the API has no
+        such fault on record: it stands for a listing that misses a call)."""
+        self.chain.unlisted.add(tx_id)
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
