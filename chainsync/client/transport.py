@@ -40,11 +40,13 @@ _RETRYABLE_ERRORS = (
 
 class RateLimiter:
     """At most `per_minute` acquisitions in any 60-second window (0 = unlimited), at a steady
-    pace: a token bucket of `burst` tokens (two by default: an idle poll's requests go at once)
-    refilled continuously at `per_minute - burst + 1` a minute, the largest rate at which a full
-    bucket plus a minute's refill stays within the limit. The budget is spread over the minute
-    (one request every 60/49 s at 50/min) instead of spent at once and then waited out for the
-    rest of the minute."""
+    pace: a token bucket of `burst` tokens refilled continuously at `per_minute - burst + 1` a
+    minute, the largest rate at which a full bucket plus a minute's refill stays within the
+    limit. The budget is spread over the minute (one request every 60/46 s at 50/min) instead of
+    spent at once and then waited out for the rest of the minute. Five by default: a busy poll
+    (the tip, the calls' and the prints' head pages, a batch of creations) goes at once, so no
+    wait of the limiter falls after a poll's reads and delays what they found (at a 10 s poll
+    the bucket is full again by the next one)."""
 
     def __init__(
         self,
@@ -52,7 +54,7 @@ class RateLimiter:
         *,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
-        burst: int = 2,
+        burst: int = 5,
     ) -> None:
         if per_minute < 0:
             raise ValueError("rate limit must be >= 0")
