@@ -5,7 +5,7 @@ the phases.
     tail check   chainsync.log.tail      network, then one transaction if a fork was seen
     fetch        chainsync.log.fetch     network, each page stored as it arrives
     look-ups     chainsync.log.amounts   network, then one UPDATE
-    settle       chainsync.handlers.rebuild   one transaction (atomic(durable=True) here)
+    settle       chainsync.handlers.rebuild   one transaction, when a fork left something due
     apply        chainsync.handlers.apply     a transaction per batch, the GC paused meanwhile
     done         chainsync.log.state     the cursor ("indexed through") and the counters
 
@@ -18,11 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
-
 from chainsync.client import StacksApiClient, StacksApiError
 from chainsync.handlers.apply import ApplyResult, events_apply
-from chainsync.handlers.rebuild import SETTLED, ReorgResult, reorg_due, reorg_settle
+from chainsync.handlers.rebuild import ReorgResult, reorg_settle_due
 from chainsync.lease import Lease, LeaseLost, leader_get
 from chainsync.log.amounts import args_fetch, creation_args_fetch
 from chainsync.log.fetch import FetchResult, chain_fetch
@@ -85,10 +83,7 @@ def sync_once(
     requests_before = client.requests_made
     lookups = creation_args_fetch(client=client, contract_id=contract_id)
     between()
-    settled = SETTLED
-    if reorg_due(contract_id=contract_id):
-        with transaction.atomic(durable=True):
-            settled = reorg_settle(contract_id=contract_id, notify=notify)
+    settled = reorg_settle_due(contract_id=contract_id, notify=notify)
     between()
     applied, looked_up = _apply(client, contract_id, notify, between)
     poll_succeeded(

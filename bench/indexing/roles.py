@@ -114,7 +114,7 @@ PHASES = [
     ("chainsync.indexer", "provisional_tail_check", "fork check of the provisional tail"),
     ("chainsync.indexer", "chain_fetch", "fetch: walk txs and prints, store"),
     ("chainsync.indexer", "creation_args_fetch", "tx lookups for unknown amounts"),
-    ("chainsync.indexer", "reorg_settle", "settle forks"),
+    ("chainsync.indexer", "reorg_settle_due", "settle forks"),
     ("chainsync.indexer", "events_apply", "apply to the projection"),
 ]
 

@@ -11,13 +11,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-
 from chainsync.chainhook import payload_parse
 from chainsync.handlers.apply import events_apply
-from chainsync.handlers.rebuild import reorg_due, reorg_settle
+from chainsync.handlers.rebuild import reorg_settle_due
 from chainsync.log.push import payload_record
-from chainsync.log.state import sync_state_lock
 from stxworx.errors import ApplicationError
 
 logger = logging.getLogger("chainsync.chainhook")
@@ -40,10 +37,7 @@ def chainhook_receive(*, body: Any, contract_id: str) -> PushOutcome:
     if payload.ignored:
         logger.info("chainhook: ignored %d print(s) of other contracts", payload.ignored)
     recorded = payload_record(contract_id=contract_id, payload=payload)
-    if reorg_due(contract_id=contract_id):
-        with transaction.atomic(durable=True):
-            sync_state_lock(contract_id=contract_id)
-            reorg_settle(contract_id=contract_id)
+    reorg_settle_due(contract_id=contract_id)
     applied = events_apply(contract_id=contract_id)
     return PushOutcome(
         recorded.rolled_back,

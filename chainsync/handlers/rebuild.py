@@ -196,16 +196,15 @@ class ReorgResult:
 SETTLED = ReorgResult((), (), 0)
 
 
-def reorg_due(*, contract_id: str) -> bool:
-    """Whether the tail check left something to settle (one query)."""
+def reorg_settle_due(*, contract_id: str, notify: bool = True) -> ReorgResult:
+    """Settle what a fork left due, if anything (the poll after its fetch, a Chainhook delivery
+    after its rollback): `changes_settle` of what the sync state holds, in a transaction of its
+    own. No network; one query when nothing is due (SETTLED)."""
     due = SyncState.objects.filter(contract_id=contract_id).values_list("reorg_due", flat=True)
-    return any(due)
-
-
-def reorg_settle(*, contract_id: str, notify: bool = True) -> ReorgResult:
-    """After chain_fetch, settle what the tail check recorded (`changes_settle`), in the caller's
-    transaction. No network."""
-    return changes_settle(contract_id=contract_id, changes=forks.Changes(), notify=notify)
+    if not any(due):
+        return SETTLED
+    with transaction.atomic(durable=True):
+        return changes_settle(contract_id=contract_id, changes=forks.Changes(), notify=notify)
 
 
 def changes_settle(*, contract_id: str, changes: forks.Changes, notify: bool) -> ReorgResult:

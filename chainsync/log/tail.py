@@ -12,7 +12,7 @@ default 6) separate its block from the chain tip, and provisional before. Each p
    of a tx mined again would stop it. The fetch markers go below the fork, so the walk picks up
    the replacement blocks. What changed is kept in the sync state (`reorg_due`).
 2. chain_fetch stores the new rows.
-3. After it, `reorg_settle` rebuilds every project whose history changed from the canonical log
+3. After it, `reorg_settle_due` rebuilds every project whose history changed from the canonical log
    (chainsync.handlers.rebuild), with the usual news for events never applied before, and tells the
    parties of linked projects where something they saw was undone (chain_reorg).
 
