@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import hmac
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chainsync import selectors
-from chainsync.chainhook import ChainhookMalformed
-from chainsync.client import chainsync_settings
-from chainsync.conf import escrow_contract_id
+from chainsync.chainhook import ChainhookMalformed, is_hosted
+from chainsync.client import StacksApiError, chainsync_settings
+from chainsync.conf import escrow_contract_id, stacks_network
 from chainsync.handlers.push import (
     ChainhookBadPayload,
     ChainhookDisabled,
@@ -24,6 +24,7 @@ from chainsync.handlers.push import (
 from chainsync.serializers import (
     ChainEventFilter,
     ChainEventOutput,
+    ChainhookHostedInput,
     ChainhookInput,
     ChainhookOutput,
     ChainProjectDetailOutput,
@@ -98,21 +99,33 @@ class ChainhookParser(JSONParser):
     max_bytes = 5 * 1024 * 1024  # a block's worth of payloads, past the 2.5 MB of the rest
 
 
+# A self-hosted chainhook's v1 body or a hosted Chainhooks 2.0 one: exactly one of the two.
+CHAINHOOK_DELIVERY = PolymorphicProxySerializer(
+    component_name="ChainhookDelivery",
+    serializers=[ChainhookInput, ChainhookHostedInput],
+    resource_type_field_name=None,
+)
+
+
 class ChainhookApi(_PublicApi):
     parser_classes = [ChainhookParser]
 
     @errors(400, 401, 413, 422, 503)
     @extend_schema(
-        request=ChainhookInput,
+        request=CHAINHOOK_DELIVERY,
         responses=ChainhookOutput,
-        description="Chainhook's push (self-hosted v1 `http_post`): `Authorization: Bearer "
-        "<CHAINHOOK_SECRET>`. Undoes `rollback` blocks, then stores `apply` blocks' prints of the "
-        "escrow contract as provisional (the poller confirms or rolls them back) and applies "
-        "them. Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is "
-        "unset; 401 `chainhook_unauthorized` for a missing or wrong secret; 400 `parse_error` "
-        "for a body that is not JSON, or `validation_error` for one not of this schema; 422 "
-        "`chainhook_malformed` for blocks that are not v1 blocks (a rule the schema leaves "
-        "open); 413 over 5 MB. Nothing is stored on an error.",
+        description="Chainhook's push: a self-hosted chainhook's v1 `http_post` body (`apply`, "
+        "`rollback`), or Hiro's hosted Chainhooks 2.0 webhook (`chainhook`, `event`), with "
+        "`Authorization: Bearer <CHAINHOOK_SECRET>` (2.0's consumer secret). Undoes `rollback` "
+        "blocks, then stores `apply` blocks' prints of the escrow contract as provisional (the "
+        "poller confirms or rolls them back) and applies them; a 2.0 payload's apply blocks are "
+        "read back from the Stacks API (two requests), and one of another network is ignored. "
+        "Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is unset, "
+        "`chain_api_unavailable` when the API cannot be read for a 2.0 payload (Chainhooks "
+        "delivers again); 401 `chainhook_unauthorized` for a missing or wrong secret; 400 "
+        "`parse_error` for a body that is not JSON, or `validation_error` for one not of this "
+        "schema; 422 `chainhook_malformed` for blocks that are not Chainhook blocks (a rule the "
+        "schema leaves open); 413 over 5 MB. Nothing is stored on an error.",
     )
     def post(self, request: Request) -> Response:
         secret = chainsync_settings().get("CHAINHOOK_SECRET") or ""
@@ -121,9 +134,15 @@ class ChainhookApi(_PublicApi):
         given = request.META.get("HTTP_AUTHORIZATION", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
             raise ChainhookUnauthorized("A missing or wrong Chainhook secret.")
-        body = validated(ChainhookInput, request.data)
+        shape = ChainhookHostedInput if is_hosted(request.data) else ChainhookInput
+        body = validated(shape, request.data)
         try:
-            outcome = chainhook_receive(body=body, contract_id=escrow_contract_id())
+            outcome = chainhook_receive(
+                body=body, contract_id=escrow_contract_id(), network=stacks_network()
+            )
         except ChainhookMalformed as exc:
             raise ChainhookBadPayload(str(exc)) from exc
+        except StacksApiError as exc:
+            message = f"The Stacks API could not be read: {exc.message}"
+            raise selectors.ChainApiUnavailable(message) from None
         return Response(ChainhookOutput(outcome).data)

@@ -1,7 +1,17 @@
-"""Chainhook's push payload (self-hosted v1, /work/shared/chain/HIRO_API.md "Chainhook"), read
-into plain records: the blocks to undo (`rollback`) and to apply (`apply`), each with the escrow
-contract's print events of its txs. Pure: no Django, no database. Another contract's prints are
-left out and counted; anything not in the documented shape raises ChainhookMalformed."""
+"""Chainhook's push payloads read into plain records. Pure: no Django, no database, no network.
+
+- Self-hosted v1 (/work/shared/chain/HIRO_API.md "Chainhook"), `payload_parse`: the blocks to
+  undo (`rollback`) and to apply (`apply`), each with the escrow contract's print events of its
+  txs, taken as pushed.
+- Hiro's hosted Chainhooks 2.0, `hint_parse`: `{chainhook, event: {chain, network, apply,
+  rollback}}`, blocks of `transactions[{transaction_identifier, operations, metadata}]`, prints
+  as `contract_log` operations (the schema of @hirosystems/chainhooks-client 2.1.1). What it does
+  not settle (whether `block_identifier.hash` is the block hash or the index block hash, and
+  whether an operation's index is the API's event_index) is not guessed: its apply blocks are
+  read as hints, the block and tx ids to read from the API (chainsync.handlers.push).
+
+Another contract's prints are left out and counted; anything not in the documented shape raises
+ChainhookMalformed."""
 
 from __future__ import annotations
 
@@ -132,3 +142,69 @@ def _hash_any(body: dict[str, Any], where: str) -> str:
     if not isinstance(value, str) or not HEX.match(value):
         raise ChainhookMalformed(f"{where}.raw_value should be the print's 0x hex")
     return value
+
+
+# --- Chainhooks 2.0 (hosted) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HintBlock:
+    height: int
+    hash: str  # block_identifier.hash: a block hash or an index block hash (both are looked up)
+    tx_ids: tuple[str, ...]  # txs with a print of the contract, or a call to it
+
+
+@dataclass
+class Hint:
+    rollback: list[PushBlock] = field(default_factory=list)  # no txs: undone by hash
+    apply: list[HintBlock] = field(default_factory=list)
+    ignored: int = 0  # prints of other contracts, or of another network
+
+
+def is_hosted(body: Any) -> bool:
+    """Whether a body is Chainhooks 2.0's (`event` holds the blocks) rather than v1's."""
+    return isinstance(body, dict) and "event" in body
+
+
+def hint_parse(body: Any, *, contract_id: str, network: str) -> Hint:
+    """The rollback blocks and the apply blocks' relevant tx ids of a 2.0 body. A payload of
+    another chain or network holds nothing for this record: all its prints count as ignored."""
+    event = _get(body, "event", dict, "body")
+    hint = Hint()
+    foreign = event.get("chain") != "stacks" or event.get("network") != network
+    for key in ("rollback", "apply"):
+        for n, block in enumerate(_get(event, key, list, "event")):
+            where = f"event.{key}[{n}]"
+            ident = _get(block, "block_identifier", dict, where)
+            height = _nat(ident, "index", f"{where}.block_identifier")
+            block_hash = _hash(ident, "hash", f"{where}.block_identifier")
+            tx_ids, ignored = _hinted_txs(block, contract_id, where, everything=foreign)
+            hint.ignored += ignored
+            if foreign:
+                continue
+            if key == "rollback":
+                hint.rollback.append(PushBlock(height, block_hash, block_hash, 0, None, ()))
+            elif tx_ids:
+                hint.apply.append(HintBlock(height, block_hash, tx_ids))
+    return hint
+
+
+def _hinted_txs(
+    block: Any, contract_id: str, where: str, *, everything: bool
+) -> tuple[tuple[str, ...], int]:
+    tx_ids, ignored = [], 0
+    for n, tx in enumerate(_get(block, "transactions", list, where)):
+        at = f"{where}.transactions[{n}]"
+        tx_id = _hash(_get(tx, "transaction_identifier", dict, at), "hash", at)
+        ours = False
+        for m, op in enumerate(_get(tx, "operations", list, at)):
+            if not isinstance(op, dict) or op.get("type") not in {"contract_log", "contract_call"}:
+                continue
+            meta = _get(op, "metadata", dict, f"{at}.operations[{m}]")
+            owner = _get(meta, "contract_identifier", str, f"{at}.operations[{m}].metadata")
+            mine = owner == contract_id and not everything
+            ours = ours or mine
+            ignored += op["type"] == "contract_log" and not mine
+        if ours:
+            tx_ids.append(tx_id)
+    return tuple(tx_ids), ignored

@@ -3,6 +3,8 @@ confirmations make a block final, how much lag is healthy."""
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from chainsync.client import chainsync_settings
 
 DEFAULT_CONFIRMATIONS = 6
@@ -19,3 +21,8 @@ def confirmations_required() -> int:
 
 def max_lag_blocks() -> int:
     return int(chainsync_settings().get("MAX_LAG_BLOCKS", DEFAULT_MAX_LAG_BLOCKS))
+
+
+def stacks_network() -> str:
+    """ "mainnet" or "testnet" (STACKS_NETWORK)."""
+    return settings.STACKS_NETWORK

@@ -281,6 +281,18 @@ class ChainhookInput(StrictSerializer):
     chainhook = serializers.DictField(required=False)
 
 
+class ChainhookHostedInput(StrictSerializer):
+    """A Chainhooks 2.0 delivery (Hiro's hosted webhook), as @hirosystems/chainhooks-client
+    2.1.1's ChainhookEventSchema has it."""
+
+    chainhook = serializers.DictField(help_text="{uuid, name?}: the chainhook that matched.")
+    event = serializers.DictField(
+        help_text="{chain, network, apply[], rollback[]}: blocks of transactions"
+        "[{transaction_identifier {hash}, operations[], metadata}]; a print is a contract_log "
+        "operation {metadata {contract_identifier, topic, value}}."
+    )
+
+
 class ChainhookOutput(serializers.Serializer):
     rolledBack = serializers.IntegerField(
         source="rolled_back", help_text="Stored txs the rollback blocks took out of the chain."

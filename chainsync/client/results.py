@@ -128,6 +128,15 @@ class Transaction:
     def mined(self) -> bool:
         return self.block_height is not None
 
+    def prints_of(self, contract_id: str) -> dict[int, str]:
+        """`contract_id`'s print events among `events` (v1's): event index -> value hex."""
+        logs = (event.contract_log for event in self.events or ())
+        return {
+            log.event_index: log.value_hex
+            for log in logs
+            if log is not None and log.contract_id == contract_id and log.topic == "print"
+        }
+
     def result(self) -> ClarityValue | None:
         """The result's value: the parser's, or decoded here for a tx built by hand."""
         if self.result_value is not None or self.result_hex is None:

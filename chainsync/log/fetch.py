@@ -85,9 +85,9 @@ def chain_fetch(
     newest_tx = newest_tx or state.newest_tx
     complete, newest_event, events, malformed = False, "", 0, 0
     if tx_count or _logs_due(state, newest_tx):
-        marker = ChainEvent.objects.filter(
-            tx_id=state.newest_event.partition(":")[0]
-        ).values_list("block_height", flat=True)
+        marker = ChainEvent.objects.filter(tx_id=state.newest_event.partition(":")[0]).values_list(
+            "block_height", flat=True
+        )
         newest_event, events, malformed, complete = _walk_logs(
             client, contract_id, max(marker, default=-1), between or _nothing
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 
 from chainsync.chainhook import Payload, PushBlock, PushTx
 from chainsync.log import forks
@@ -49,8 +50,11 @@ def payload_record(*, contract_id: str, payload: Payload) -> PushResult:
 
 
 def _rolled_back(blocks: list[PushBlock]) -> set[str]:
-    hashes = {block.index_hash for block in blocks}
-    rows = ChainTransaction.objects.filter(canonical=True, index_block_hash__in=hashes)
+    """The canonical stored txs of the rollback blocks, named by index block hash or block hash
+    (Chainhooks 2.0 does not say which its block_identifier.hash is; they cannot collide)."""
+    hashes = {block.index_hash for block in blocks} | {block.block_hash for block in blocks}
+    named = Q(index_block_hash__in=hashes) | Q(block_hash__in=hashes)
+    rows = ChainTransaction.objects.filter(named, canonical=True)
     return set(rows.values_list("tx_id", flat=True))
 
 

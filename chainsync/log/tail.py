@@ -189,13 +189,7 @@ def _lookup(
         found = client.transaction(tx_id, events=True)
     except StacksApiGone:
         return client.transaction(tx_id), None
-    logs = (event.contract_log for event in found.events or ())
-    prints = {
-        log.event_index: log.value_hex
-        for log in logs
-        if log is not None and log.contract_id == contract_id and log.topic == "print"
-    }
-    return found, prints
+    return found, found.prints_of(contract_id)
 
 
 def _index_hash(

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from chainsync.models import ChainEvent, ChainProject, ChainTransaction
+from chainsync.verify import project_differences
 from tests.chainsync.hiro_server import CLIENT, ESCROW_CONTRACT, FREELANCER
 from tests.chainsync.hiro_server.chainhook import chainhook_payload
 from tests.chainsync.hiro_server.prints import EscrowPrints
@@ -70,6 +71,9 @@ def test_push_rollback_redelivery_equals_the_polled_state(hiro, api):
         pushed = projection()
         assert ChainProject.objects.count() == 2
         assert not ChainEvent.objects.filter(canonical=True, state="pending").exists()
+        # the pushed record is the contract's state (its read-only functions), with no poll
+        _, differences = project_differences(client=api, contract_id=ESCROW_CONTRACT)
+        assert differences == []
         sync(api)  # the poller confirms: its view of the chain changes nothing
         assert projection() == pushed
         stored = set(

@@ -134,7 +134,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Chainhook's push (self-hosted v1 `http_post`): `Authorization: Bearer <CHAINHOOK_SECRET>`. Undoes `rollback` blocks, then stores `apply` blocks' prints of the escrow contract as provisional (the poller confirms or rolls them back) and applies them. Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is unset; 401 `chainhook_unauthorized` for a missing or wrong secret; 400 `parse_error` for a body that is not JSON, or `validation_error` for one not of this schema; 422 `chainhook_malformed` for blocks that are not v1 blocks (a rule the schema leaves open); 413 over 5 MB. Nothing is stored on an error. */
+        /** @description Chainhook's push: a self-hosted chainhook's v1 `http_post` body (`apply`, `rollback`), or Hiro's hosted Chainhooks 2.0 webhook (`chainhook`, `event`), with `Authorization: Bearer <CHAINHOOK_SECRET>` (2.0's consumer secret). Undoes `rollback` blocks, then stores `apply` blocks' prints of the escrow contract as provisional (the poller confirms or rolls them back) and applies them; a 2.0 payload's apply blocks are read back from the Stacks API (two requests), and one of another network is ignored. Redelivery changes nothing. 503 `chainhook_disabled` when CHAINHOOK_SECRET is unset, `chain_api_unavailable` when the API cannot be read for a 2.0 payload (Chainhooks delivers again); 401 `chainhook_unauthorized` for a missing or wrong secret; 400 `parse_error` for a body that is not JSON, or `validation_error` for one not of this schema; 422 `chainhook_malformed` for blocks that are not Chainhook blocks (a rule the schema leaves open); 413 over 5 MB. Nothing is stored on an error. */
         post: operations["blockchain_chainhook_create"];
         delete?: never;
         options?: never;
@@ -832,6 +832,21 @@ export interface components {
             disputes: components["schemas"]["ChainDisputeOutput"][];
             /** @description The creation is at least CONFIRMATIONS blocks below the chain tip; provisional (a fork may still undo it) otherwise. */
             final: boolean;
+        };
+        ChainhookDeliveryRequest: components["schemas"]["ChainhookInputRequest"] | components["schemas"]["ChainhookHostedInputRequest"];
+        /**
+         * @description A Chainhooks 2.0 delivery (Hiro's hosted webhook), as @hirosystems/chainhooks-client
+         *     2.1.1's ChainhookEventSchema has it.
+         */
+        ChainhookHostedInputRequest: {
+            /** @description {uuid, name?}: the chainhook that matched. */
+            chainhook: {
+                [key: string]: unknown;
+            };
+            /** @description {chain, network, apply[], rollback[]}: blocks of transactions[{transaction_identifier {hash}, operations[], metadata}]; a print is a contract_log operation {metadata {contract_identifier, topic, value}}. */
+            event: {
+                [key: string]: unknown;
+            };
         };
         /**
          * @description A Chainhook v1 delivery (self-hosted chainhook's `http_post` body). Each block:
@@ -1924,7 +1939,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ChainhookInputRequest"];
+                "application/json": components["schemas"]["ChainhookDeliveryRequest"];
             };
         };
         responses: {

@@ -75,3 +75,107 @@ def chainhook_payload(
         "events": [],
         "chainhook": {"uuid": "test", "predicate": {}, "is_streaming_blocks": True},
     }
+
+
+# --- Chainhooks 2.0 (Hiro's hosted service) ---------------------------------------------------
+# The shape of @hirosystems/chainhooks-client 2.1.1's ChainhookEventSchema (npm): blocks of
+# transactions with `operations`; a print is a `contract_log` operation. Which hash 2.0 puts in
+# block_identifier.hash is not documented: `index_hash` picks one or the other.
+
+
+def hosted_block(
+    block: Block, contract_id: str, *, every_contract: bool = False, index_hash: bool = False
+) -> dict[str, Any]:
+    """A block as Chainhooks 2.0 sends it: the txs that call the contract or print from it."""
+    txs = []
+    for position, tx in enumerate(block.txs):
+        operations = _operations(tx, contract_id, every_contract)
+        if operations:
+            txs.append(_hosted_tx(tx, position, operations))
+    ident = block.index_hash if index_hash else block.hash
+    parent = block.parent_index_hash if index_hash else block.parent_hash
+    return {
+        "timestamp": block.time,
+        "block_identifier": {"index": block.height, "hash": ident},
+        "parent_block_identifier": {"index": block.height - 1, "hash": parent},
+        "transactions": txs,
+    }
+
+
+def _operations(tx: Tx, contract_id: str, every_contract: bool) -> list[dict[str, Any]]:
+    status = tx.status
+    ops: list[dict[str, Any]] = []
+    if tx.function_name is not None and tx.contract_id == contract_id:
+        ops.append(
+            {
+                "operation_identifier": {"index": 0},
+                "status": status,
+                "type": "contract_call",
+                "account": {"address": tx.sender},
+                "metadata": {
+                    "args": None,
+                    "contract_identifier": tx.contract_id,
+                    "function_name": tx.function_name,
+                },
+            }
+        )
+    for event in tx.events:
+        if not isinstance(event, Print):
+            continue
+        owner = event.contract_id or tx.contract_id
+        if owner != contract_id and not every_contract:
+            continue
+        meta = {"contract_identifier": owner, "topic": "print", "value": to_hex(event.value)}
+        index = len(ops)
+        ops.append(
+            {
+                "operation_identifier": {"index": index},
+                "status": status,
+                "type": "contract_log",
+                "metadata": meta,
+            }
+        )
+    return ops
+
+
+def _hosted_tx(tx: Tx, position: int, operations: list[dict[str, Any]]) -> dict[str, Any]:
+    cost = dict.fromkeys(("read_count", "read_length", "runtime", "write_count", "write_length"), 0)
+    return {
+        "transaction_identifier": {"hash": tx.tx_id},
+        "operations": operations,
+        "metadata": {
+            "canonical": True,
+            "microblock_canonical": True,
+            "execution_cost": cost,
+            "fee_rate": str(tx.fee),
+            "nonce": tx.nonce,
+            "type": tx.tx_type,
+            "position": {"index": position, "microblock_identifier": None},
+            "result": to_hex(tx.result),
+            "sender_address": tx.sender,
+            "sponsor_address": None,
+            "sponsored": False,
+            "status": tx.status,
+            "vm_error": None,
+        },
+    }
+
+
+def hosted_payload(
+    contract_id: str,
+    apply: Sequence[Block] = (),
+    rollback: Sequence[Block] = (),
+    *,
+    network: str = "testnet",
+    **kw: Any,
+) -> dict[str, Any]:
+    """The 2.0 body: rollback tip first."""
+    return {
+        "chainhook": {"uuid": "be4ab3ed-b606-4fe0-97c4-6c0b1ac9b185", "name": "escrow"},
+        "event": {
+            "chain": "stacks",
+            "network": network,
+            "apply": [hosted_block(b, contract_id, **kw) for b in apply],
+            "rollback": [hosted_block(b, contract_id, **kw) for b in reversed(rollback)],
+        },
+    }
