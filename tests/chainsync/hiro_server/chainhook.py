@@ -33,15 +33,21 @@ def chainhook_block(block: Block, contract_id: str, *, every_contract: bool = Fa
     }
 
 
+def _prints(tx: Tx, contract_id: str, every_contract: bool) -> list[tuple[int, str, str]]:
+    """(event index, contract, value hex) of the tx's prints that the chainhook matches."""
+    found = []
+    for n, event in enumerate(tx.events):
+        if isinstance(event, Print):
+            owner = event.contract_id or tx.contract_id
+            if owner == contract_id or every_contract:
+                found.append((n, owner, to_hex(event.value)))
+    return found
+
+
 def _events(tx: Tx, contract_id: str, every_contract: bool) -> list[dict[str, Any]]:
     events = []
-    for n, event in enumerate(tx.events):
-        if not isinstance(event, Print):
-            continue
-        owner = event.contract_id or tx.contract_id
-        if owner != contract_id and not every_contract:
-            continue
-        data = {"contract_identifier": owner, "topic": "print", "raw_value": to_hex(event.value)}
+    for n, owner, value in _prints(tx, contract_id, every_contract):
+        data = {"contract_identifier": owner, "topic": "print", "raw_value": value}
         events.append({"type": "SmartContractEvent", "position": {"index": n}, "data": data})
     return events
 
@@ -119,13 +125,8 @@ def _operations(tx: Tx, contract_id: str, every_contract: bool) -> list[dict[str
                 },
             }
         )
-    for event in tx.events:
-        if not isinstance(event, Print):
-            continue
-        owner = event.contract_id or tx.contract_id
-        if owner != contract_id and not every_contract:
-            continue
-        meta = {"contract_identifier": owner, "topic": "print", "value": to_hex(event.value)}
+    for _, owner, value in _prints(tx, contract_id, every_contract):
+        meta = {"contract_identifier": owner, "topic": "print", "value": value}
         index = len(ops)
         ops.append(
             {
