@@ -1,10 +1,9 @@
 """A Chainhook delivery, end to end: parse (chainsync.chainhook; a 2.0 payload read back from
 the API), record in the log (chainsync.log.push), settle what a rollback changed, and apply what
 is pending, so a pushed event shows through the API at once, with or without the poller
-(INDEXER_ENABLED). The settle and
-the apply each hold the sync state's row lock (sync_state_lock), the one the poller's apply
-holds, so the two never apply at once. What needs the network (a create call whose amounts are
-unknown) stays pending for the poller."""
+(INDEXER_ENABLED). The settle and the apply each hold the sync state's row lock
+(sync_state_lock), the one the poller's apply holds, so the two never apply at once. What needs
+the network (a create call whose amounts are unknown) stays pending for the poller."""
 
 from __future__ import annotations
 
@@ -83,8 +82,8 @@ def chainhook_receive(
 def _hint_verified(api: StacksApiClient, hint: Hint, contract_id: str) -> Payload:
     """A 2.0 payload as the API has it: each apply block looked up by its hash (a canonical
     block only: else it is left to the poller), then its txs in one `tx/multiple` batch; only a
-    tx the API has mined in that very block is taken, with its prints' event indexes. Two
-    requests a delivery, whatever 2.0's own field meanings."""
+    tx the API has mined in that very block is taken, with its prints' event indexes. A request
+    per block with the contract's txs and one batch, whatever 2.0's own field meanings."""
     blocks: list[tuple[Block, tuple[str, ...]]] = []
     for hinted in hint.apply:
         try:
