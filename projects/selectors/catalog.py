@@ -9,24 +9,35 @@ from projects.models import Milestone, Project, Review
 from projects.output import MILESTONE_COLUMNS, PROJECT_COLUMNS, project_json
 from stxworx.errors import NotFound
 
+PROJECT_ORDER = ("-created_at", "-id")  # newest first
+
 
 def project_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Project]:
     """Projects, newest first, with their milestones prefetched (one extra query per page)."""
     milestones = Prefetch("milestones", queryset=Milestone.objects.order_by("number"))
-    return _project_filtered(filters or {}).prefetch_related(milestones)
+    projects = Project.objects.order_by(*PROJECT_ORDER)
+    return _filtered(projects, filters or {}).prefetch_related(milestones)
+
+
+# The row querysets the hot reads start from, built once: every request clones them (cheap)
+# instead of resolving the columns and the ordering again (values_list and order_by cost as
+# much as the query's SQL). Unevaluated, they hold no data and no connection.
+_PROJECT_ROWS = Project.objects.order_by(*PROJECT_ORDER).values_list(*PROJECT_COLUMNS)
+_MILESTONE_ROWS = Milestone.objects.order_by("project_id", "number").values_list(
+    *MILESTONE_COLUMNS
+)
 
 
 def project_rows(*, filters: dict[str, Any] | None = None) -> QuerySet:
     """The same projects as rows of PROJECT_COLUMNS (for `projects_json`: no model instances)."""
-    return _project_filtered(filters or {}).values_list(*PROJECT_COLUMNS)
+    return _filtered(_PROJECT_ROWS.all(), filters or {})
 
 
 def projects_json(rows: list[tuple]) -> list[dict[str, Any]]:
     """The JSON of a page of project rows, their milestones read in one query."""
     milestones: dict[int, list[tuple]] = {row[0]: [] for row in rows}
     if milestones:
-        found = Milestone.objects.filter(project_id__in=list(milestones))
-        for m in found.order_by("project_id", "number").values_list(*MILESTONE_COLUMNS):
+        for m in _MILESTONE_ROWS.filter(project_id__in=list(milestones)):
             milestones[m[0]].append(m)
     tz = timezone.get_current_timezone()
     return [project_json(row, milestones[row[0]], tz) for row in rows]
@@ -40,8 +51,7 @@ def project_json_get(*, project_id: int) -> dict[str, Any]:
     return projects_json(rows)[0]
 
 
-def _project_filtered(filters: dict[str, Any]) -> QuerySet[Project]:
-    qs = Project.objects.all()
+def _filtered(qs: QuerySet, filters: dict[str, Any]) -> QuerySet:
     for key in ("status", "token"):
         if filters.get(key):
             qs = qs.filter(**{key: filters[key]})
@@ -54,7 +64,7 @@ def _project_filtered(filters: dict[str, Any]) -> QuerySet[Project]:
     if filters.get("search"):
         term = filters["search"]
         qs = qs.filter(Q(title__icontains=term) | Q(description__icontains=term))
-    return qs.order_by("-created_at", "-id")
+    return qs
 
 
 def project_get(*, project_id: int) -> Project:
