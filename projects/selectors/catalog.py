@@ -23,9 +23,7 @@ def project_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Project]:
 # instead of resolving the columns and the ordering again (values_list and order_by cost as
 # much as the query's SQL). Unevaluated, they hold no data and no connection.
 _PROJECT_ROWS = Project.objects.order_by(*PROJECT_ORDER).values_list(*PROJECT_COLUMNS)
-_MILESTONE_ROWS = Milestone.objects.order_by("project_id", "number").values_list(
-    *MILESTONE_COLUMNS
-)
+_MILESTONE_ROWS = Milestone.objects.order_by("project_id", "number").values_list(*MILESTONE_COLUMNS)
 
 
 def project_rows(*, filters: dict[str, Any] | None = None) -> QuerySet:
