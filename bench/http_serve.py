@@ -297,7 +297,8 @@ def report(rows: list[Row], growth: dict[str, float], old: str, seconds: int) ->
         f"indexer off) with 1,000 projects; wrk on the same machine, 2 threads, {seconds} s per "
         "row after a 1 s warm-up and its backlog answered (a row under 3 requests per "
         "connection is run again for long enough, up to 60 s). `old` is "
-        f"`{old}` (one daphne process whatever WEB_CONCURRENCY says).",
+        f"`{old}` (one daphne process whatever WEB_CONCURRENCY says). req/s counts the answers "
+        "that are not errors (a 500 is in `errors`, not in req/s).",
         "",
         "| database | server | WEB_CONCURRENCY | conns | URL | req/s | projects/s | p50 ms "
         "| p99 ms | errors | CPU ms/req | DB conns: all | DB conns: web |",

@@ -13,7 +13,8 @@ WRK_REPORT = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('{"requests":%d,"us":%d,"errors":%d,"p50":%d,"p99":%d}\\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    summary.requests - e.status, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout,
     latency:percentile(50), latency:percentile(99)))
 end
 """
@@ -22,7 +23,7 @@ end
 @dataclass(frozen=True)
 class Run:
     path: str
-    requests: int
+    requests: int  # answered with a 2xx or 3xx (a 500 is an error, not a request served)
     seconds: float
     errors: int
     p50_ms: float
