@@ -2,14 +2,16 @@
 in one run: the job board (pages of 20 and 100) and /healthz under wrk at 16 and 64 keep-alive
 connections; SQLite and PostgreSQL; WEB_CONCURRENCY 1 and 2. Reports req/s, projects/s, p50,
 p99, errors, the web processes' CPU per request and the most database connections open at once;
-and how much the web processes grow while an anonymous 256 MiB upload is refused.
+and how much the web processes grow while an anonymous 256 MiB upload is refused. The servers
+of one database serve at once and take turns, `--rounds` times per row (the median is shown).
 
-    .venv/bin/python bench/http_serve.py [--old d18ccf4] [--seconds 5] [--write]
+    .venv/bin/python bench/http_serve.py [--old d18ccf4] [--seconds 5] [--rounds 3] [--write]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import socket
@@ -19,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,30 +214,64 @@ def peak_while(sample: Callable[[], tuple], work: Callable[[], Run]) -> tuple[tu
     return tuple(map(max, peak, sample())), run
 
 
-def measure(server: Server, tmp: Path, seconds: int) -> tuple[list[Row], float]:
-    env, connections_open = database_env(server, tmp)
+@dataclass(frozen=True)
+class Live:
+    server: Server
+    port: int
+    pids: list[int]
+    connections_open: Callable[[list[int]], tuple]
+
+
+def measure(servers: list[Server], tmp: Path, seconds: int, rounds: int) -> tuple[list[Row], dict]:
+    """Every server of one database serving at once (each on its own database), measured in
+    turn, `rounds` times per row: a slow spell of this shared machine then falls on all of
+    them instead of on whichever was running. A row is its median round by req/s."""
     rows: list[Row] = []
-    with serving(server, env, tmp / f"{server.label}-{server.database}.log") as (pid, port):
-        pids = web_pids(pid)
+    growth: dict[str, float] = {}
+    with ExitStack() as stack:
+        live = []
+        for server in servers:
+            env, count = database_env(server, tmp)
+            log = tmp / f"{server.label}-{server.processes}-{server.database}.log"
+            pid, port = stack.enter_context(serving(server, env, log))
+            live.append(Live(server, port, web_pids(pid), count))
         for conns in (16, 64):
             for path, per_page in URLS:
-                wrk_run(path, port, 1, conns, threads=2)  # warm-up
-                duration = seconds
-                while True:
-                    drained(port)
-                    cpu = cpu_seconds(pids)
-                    peak, run = peak_while(
-                        lambda: connections_open(pids),
-                        lambda p=path, c=conns, d=duration: wrk_run(p, port, d, c, threads=2),
-                    )
-                    cpu_ms = (cpu_seconds(pids) - cpu) * 1000 / max(run.requests, 1)
-                    longer = longer_run(run, conns, duration)
-                    if longer is None:
-                        break
-                    duration = longer
-                rows.append(Row(server, conns, path, per_page, run, cpu_ms, peak))
-        grown = refused_upload_growth(port, pids) if server.database == "sqlite" else -1.0
-    return rows, grown
+                samples: dict[int, list[Row]] = {i: [] for i in range(len(live))}
+                for one in live:
+                    wrk_run(path, one.port, 1, conns, threads=2)  # warm-up
+                for _ in range(rounds):
+                    for i, one in enumerate(live):
+                        samples[i].append(row_measured(one, conns, path, per_page, seconds))
+                rows += [median(found) for found in samples.values()]
+        if servers[0].database == "sqlite":
+            for one in live:
+                label = f"{one.server.label} x{one.server.processes}"
+                growth[label] = refused_upload_growth(one.port, one.pids)
+    return rows, growth
+
+
+def row_measured(one: Live, conns: int, path: str, per_page: int, seconds: int) -> Row:
+    duration = seconds
+    while True:
+        drained(one.port)
+        cpu = cpu_seconds(one.pids)
+        peak, run = peak_while(
+            lambda: one.connections_open(one.pids),
+            lambda d=duration: wrk_run(path, one.port, d, conns, threads=2),
+        )
+        cpu_ms = (cpu_seconds(one.pids) - cpu) * 1000 / max(run.requests, 1)
+        longer = longer_run(run, conns, duration)
+        if longer is None:
+            return Row(one.server, conns, path, per_page, run, cpu_ms, peak)
+        duration = longer
+
+
+def median(rounds: list[Row]) -> Row:
+    """The median round by req/s, with the most database connections any round saw."""
+    middle = sorted(rounds, key=lambda r: r.run.rps)[len(rounds) // 2]
+    peak = tuple(map(max, *(r.db_connections for r in rounds)))
+    return dataclasses.replace(middle, db_connections=peak) if len(rounds) > 1 else middle
 
 
 def drained(port: int) -> None:
@@ -290,12 +326,14 @@ def refused_upload_growth(port: int, pids: list[int]) -> float:
 # --- report ----------------------------------------------------------------------------------
 
 
-def report(rows: list[Row], growth: dict[str, float], old: str, seconds: int) -> str:
+def report(rows: list[Row], growth: dict[str, float], old: str, seconds: int, rounds: int) -> str:
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M')}: {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}; `manage.py serve` (as `make run`, DJANGO_DEBUG=false, "
-        f"indexer off) with 1,000 projects; wrk on the same machine, 2 threads, {seconds} s per "
-        "row after a 1 s warm-up and its backlog answered (a row under 3 requests per "
+        f"indexer off) with 1,000 projects; the three servers of a database up at once, each "
+        f"row measured {rounds} times in turn (old, this x1, this x2) and its median round by "
+        f"req/s shown; wrk on the same machine, 2 threads, {seconds} s per round after a 1 s "
+        "warm-up and the last round's backlog answered (a round under 3 requests per "
         "connection is run again for long enough, up to 60 s). `old` is "
         f"`{old}` (one daphne process whatever WEB_CONCURRENCY says). req/s counts the answers "
         "that are not errors (a 500 is in `errors`, not in req/s).",
@@ -362,6 +400,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--old", default="d18ccf4")
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
@@ -372,14 +411,18 @@ def main() -> None:
         tmp = Path(tmp_name)
         old = old_checkout(args.old, tmp)
         for db in databases:
-            for server in (Server("old", old, 1, db), Server("this", ROOT, 1, db),
-                           Server("this", ROOT, 2, db)):  # fmt: skip
-                print(f"measuring {server.label} x{server.processes} on {db}", file=sys.stderr)
-                measured, grown = measure(server, tmp, args.seconds)
-                rows += measured
-                if grown >= 0:
-                    growth[f"{server.label} x{server.processes}"] = grown
-    text = report(rows, growth, args.old, args.seconds)
+            servers = [Server("old", old, 1, db), Server("this", ROOT, 1, db),
+                       Server("this", ROOT, 2, db)]  # fmt: skip
+            print(f"measuring on {db}", file=sys.stderr)
+            measured, grown = measure(servers, tmp, args.seconds, args.rounds)
+            rows += measured
+            growth |= grown
+    paths = [path for path, _ in URLS]
+    rows.sort(
+        key=lambda r: (databases.index(r.server.database), r.server.label != "old",
+                       r.server.processes, r.connections, paths.index(r.path))
+    )  # fmt: skip
+    text = report(rows, growth, args.old, args.seconds, args.rounds)
     print(text)
     if args.write:
         readme_write(text, MARKERS)
