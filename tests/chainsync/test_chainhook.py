@@ -45,7 +45,7 @@ def projection() -> dict:
     return {key: dump[key] for key in PROJECTION}
 
 
-def _blocks(hiro, count: int):
+def last_blocks(hiro, count: int):
     return hiro.chain.blocks[-count:]
 
 
@@ -59,11 +59,11 @@ def pushed_rollback_redelivered(hiro, api, payload_of) -> None:
         fund(hiro, pending_project((5 * STX,)))
         hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
         hiro.chain.advance(1)
-        payloads.append(payload_of(apply=_blocks(hiro, 4), rollback=()))
+        payloads.append(payload_of(apply=last_blocks(hiro, 4), rollback=()))
         response = post(payloads[-1])
         assert response.status_code == 200, response.json()
         assert response.json()["stored"] == 3 and response.json()["applied"] == 3
-        old = _blocks(hiro, 3)
+        old = last_blocks(hiro, 3)
         new = hiro.chain.fork(3)
         payloads.append(payload_of(apply=new, rollback=old))
         body = post(payloads[-1]).json()
@@ -94,7 +94,9 @@ def test_a_pushed_event_shows_within_a_second_with_the_indexer_off(hiro, api):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET, ENABLED=False):
         fund(hiro, pending_project())
         started = time.monotonic()
-        assert post(chainhook_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1))).status_code == 200
+        assert (
+            post(chainhook_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 1))).status_code == 200
+        )
         shown = APIClient().get("/api/blockchain/project/1")
         assert time.monotonic() - started < 1.0
         assert shown.status_code == 200
@@ -103,7 +105,7 @@ def test_a_pushed_event_shows_within_a_second_with_the_indexer_off(hiro, api):
 def test_the_poller_rolls_back_a_pushed_block_the_chain_lost(hiro, api):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET):
         fund(hiro, pending_project())
-        post(chainhook_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1)))
+        post(chainhook_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 1)))
         hiro.chain.fork(1, [])  # the block is gone, its tx back in the mempool
         sync(api)
         assert not ChainEvent.objects.filter(canonical=True).exists()
@@ -120,7 +122,7 @@ def test_other_contracts_prints_are_counted_and_left_out(hiro):
             hiro.chain.tx("noise", sender=CLIENT, prints=[replace(noise, contract_id=other)])
         )
         body = post(
-            chainhook_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1), every_contract=True)
+            chainhook_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 1), every_contract=True)
         ).json()
         assert body["ignored"] == 1 and body["stored"] == 0
         assert not ChainEvent.objects.exists()
@@ -129,7 +131,7 @@ def test_other_contracts_prints_are_counted_and_left_out(hiro):
 def test_a_rollback_of_unknown_blocks_changes_nothing(hiro):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET):
         fund(hiro, pending_project())
-        body = post(chainhook_payload(ESCROW_CONTRACT, rollback=_blocks(hiro, 1))).json()
+        body = post(chainhook_payload(ESCROW_CONTRACT, rollback=last_blocks(hiro, 1))).json()
         assert body["rolledBack"] == 0
         assert not ChainTransaction.objects.exists()
 
@@ -150,7 +152,7 @@ def test_bad_input_stores_nothing(hiro, secret, body, status, code):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET):
         fund(hiro, pending_project())
         if isinstance(body, dict) and body == {"apply": [], "rollback": []}:
-            body = chainhook_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1))
+            body = chainhook_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 1))
         response = post(body, secret)
         assert response.status_code == status
         assert response.json()["error"]["code"] == code

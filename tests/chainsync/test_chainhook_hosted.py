@@ -15,13 +15,14 @@ from chainsync.models import ChainTransaction
 from tests.chainsync.hiro_server import ESCROW_CONTRACT, FREELANCER, Fault
 from tests.chainsync.hiro_server.chainhook import hosted_payload
 from tests.chainsync.scenarios import fund, indexer_settings, pending_project
-from tests.chainsync.test_chainhook import SECRET, post, pushed_rollback_redelivered
+from tests.chainsync.test_chainhook import (
+    SECRET,
+    last_blocks,
+    post,
+    pushed_rollback_redelivered,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def _blocks(hiro, count: int):
-    return hiro.chain.blocks[-count:]
 
 
 @pytest.mark.parametrize("index_hash", [False, True], ids=["block-hash", "index-hash"])
@@ -35,7 +36,7 @@ def test_a_hosted_delivery_is_read_back_in_a_block_and_a_batch_request(hiro):
         fund(hiro, pending_project())
         hiro.escrow.complete_milestone(freelancer=FREELANCER, project_id=1, milestone=1)
         before = hiro.route_counts()
-        body = post(hosted_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 2))).json()
+        body = post(hosted_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 2))).json()
         assert body["stored"] == 2 and body["applied"] == 2, body
         assert hiro.route_counts() - before == Counter({"block": 2, "tx_multiple": 1})
 
@@ -44,7 +45,7 @@ def test_a_hosted_push_shows_within_a_second_with_the_indexer_off(hiro):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET, ENABLED=False):
         fund(hiro, pending_project())
         started = time.monotonic()
-        response = post(hosted_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1)))
+        response = post(hosted_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 1)))
         shown = APIClient().get("/api/blockchain/project/1")
         assert response.status_code == 200 and shown.status_code == 200
         assert time.monotonic() - started < 1.0
@@ -54,7 +55,7 @@ def test_a_payload_of_another_network_is_counted_and_left_out(hiro):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET):
         fund(hiro, pending_project())
         before = len(hiro.requests)
-        body = post(hosted_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1), network="mainnet"))
+        body = post(hosted_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 1), network="mainnet"))
         assert body.status_code == 200
         assert body.json()["ignored"] == 1 and body.json()["stored"] == 0
         assert len(hiro.requests) == before  # nothing to read back
@@ -64,7 +65,7 @@ def test_a_payload_of_another_network_is_counted_and_left_out(hiro):
 def test_a_block_the_api_does_not_have_is_left_to_the_poller(hiro):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET):
         fund(hiro, pending_project())
-        payload = hosted_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1))
+        payload = hosted_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 1))
         hiro.chain.fork(1, [])  # gone before the delivery is read back
         body = post(payload).json()
         assert body["stored"] == 0
@@ -75,7 +76,7 @@ def test_the_api_failing_is_a_503_and_stores_nothing(hiro):
     with indexer_settings(hiro, CHAINHOOK_SECRET=SECRET):
         fund(hiro, pending_project())
         hiro.inject("tx_multiple", Fault.error(500), times=None)
-        response = post(hosted_payload(ESCROW_CONTRACT, apply=_blocks(hiro, 1)))
+        response = post(hosted_payload(ESCROW_CONTRACT, apply=last_blocks(hiro, 1)))
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "chain_api_unavailable"
         assert not ChainTransaction.objects.exists()
