@@ -169,15 +169,8 @@ def serving(server: Server, env: dict[str, str], log: Path) -> Iterator[tuple[in
             cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(log.read_text()[-2000:]) from None
-                time.sleep(0.3)
+        if not healthz_within(port, 10.0, lambda: proc.poll() is None):
+            raise RuntimeError(log.read_text()[-2000:])
         time.sleep(2)  # every web process up
         yield proc.pid, port
     finally:
@@ -237,13 +230,13 @@ def measure(servers: list[Server], tmp: Path, seconds: int, rounds: int) -> tupl
             live.append(Live(server, port, web_pids(pid), count))
         for conns in (16, 64):
             for path, per_page in URLS:
-                samples: dict[int, list[Row]] = {i: [] for i in range(len(live))}
+                samples: list[list[Row]] = [[] for _ in live]
                 for one in live:
                     wrk_run(path, one.port, 1, conns, threads=2)  # warm-up
                 for _ in range(rounds):
-                    for i, one in enumerate(live):
-                        samples[i].append(row_measured(one, conns, path, per_page, seconds))
-                rows += [median(found) for found in samples.values()]
+                    for one, found in zip(live, samples, strict=True):
+                        found.append(row_measured(one, conns, path, per_page, seconds))
+                rows += [median(found) for found in samples]
         if servers[0].database == "sqlite":
             for one in live:
                 label = f"{one.server.label} x{one.server.processes}"
@@ -270,21 +263,28 @@ def row_measured(one: Live, conns: int, path: str, per_page: int, seconds: int) 
 def median(rounds: list[Row]) -> Row:
     """The median round by req/s, with the most database connections any round saw."""
     middle = sorted(rounds, key=lambda r: r.run.rps)[len(rounds) // 2]
-    peak = tuple(map(max, *(r.db_connections for r in rounds)))
-    return dataclasses.replace(middle, db_connections=peak) if len(rounds) > 1 else middle
+    peak = tuple(max(counts) for counts in zip(*(r.db_connections for r in rounds), strict=True))
+    return dataclasses.replace(middle, db_connections=peak)
 
 
-def drained(port: int) -> None:
-    """Wait until what the last run left queued is answered: /healthz answers within 50 ms
-    (the old server answers it from the same thread pool, behind the backlog). At most 60 s."""
+def healthz_within(port: int, seconds: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Whether /healthz answers within `seconds` before 60 s are up (or `alive()` turns false),
+    asking every 0.2 s."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         start = time.monotonic()
         with suppress(OSError):
             urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=10).close()
-            if time.monotonic() - start < 0.05:
-                return
+            if time.monotonic() - start < seconds:
+                return True
         time.sleep(0.2)
+    return False
+
+
+def drained(port: int) -> None:
+    """Wait (at most 60 s) until what the last run left queued is answered: /healthz answers
+    within 50 ms (the old server answers it from the same thread pool, behind the backlog)."""
+    healthz_within(port, 0.05)
 
 
 MIN_REQUESTS_PER_CONNECTION = 3
